@@ -1,0 +1,42 @@
+{
+    "name": "Customer Lifecycle",
+    "version": "18.0.1.0.0",
+    "category": "Sales/CRM",
+    "summary": "Relationship ladder, value tiers and customer lifecycle computed from your own sales, "
+    "invoices and payments",
+    "description": """
+Customer Lifecycle
+==================
+Places every customer on the relationship ladder (prospect, customer, client, supporter,
+advocate, partner) from the sale orders, invoices, refunds, payments and referrals already in
+Odoo, gives each a value tier from real margin, and explains why in plain words.
+""",
+    "author": "crm_lifecycle developers",
+    "maintainers": ["crm-lifecycle"],
+    "website": "https://github.com/crm-lifecycle/crm_lifecycle",
+    "license": "LGPL-3",
+    "development_status": "Beta",
+    "depends": [
+        "crm",
+        "sale_management",
+        "sale_crm",
+        "sale_margin",
+        "account",
+        "mail",
+        "sms",
+        "portal",
+        "rating",
+        "resource",
+    ],
+    "data": [
+        "security/crm_lifecycle_security.xml",
+        "views/res_partner_views.xml",
+        "views/crm_lifecycle_menus.xml",
+    ],
+    "assets": {
+        "web.assets_tests": [
+            "crm_lifecycle/static/tests/tours/**/*",
+        ],
+    },
+    "application": True,
+}

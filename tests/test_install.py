@@ -1,0 +1,195 @@
+"""The ground: Apps-list metadata, access rights on every model, install and uninstall."""
+
+import ast
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg2
+import pytest
+
+import odoo
+from odoo.tests import TransactionCase, tagged
+
+ROOT = Path(__file__).resolve().parents[1]
+ADDON_DIR = ROOT / "crm_lifecycle"
+MANIFEST = ast.literal_eval((ADDON_DIR / "__manifest__.py").read_text())
+
+# Who may do what on each model the addon defines: group xml id -> "rwcu" letters.
+# A model added without a decision here fails test_every_model_has_access_rules.
+EXPECTED_ACCESS = {}
+
+
+@tagged("post_install", "-at_install", "crm_lifecycle")
+class TestAppsMetadata(TransactionCase):
+    def test_apps_list_shows_the_addon(self):
+        module = self.env["ir.module.module"].search([("name", "=", "crm_lifecycle")])
+        self.assertEqual(module.state, "installed")
+        self.assertEqual(module.shortdesc, "Customer Lifecycle")
+        self.assertTrue(module.application, "it must be listed as an app")
+        self.assertEqual(module.category_id, self.env.ref("base.module_category_sales_crm"))
+        self.assertEqual(module.license, "LGPL-3")
+        self.assertEqual(module.latest_version, "18.0.1.0.0")
+        self.assertTrue(module.summary)
+        self.assertEqual(module.icon, "/crm_lifecycle/static/description/icon.png")
+        self.assertIn("relationship ladder", module.description_html)
+
+    def test_manifest(self):
+        for key in ("summary", "description", "website", "author", "maintainers"):
+            self.assertTrue(MANIFEST.get(key), f"manifest key {key} is empty")
+        needed = {"crm", "sale_management", "account", "mail", "sms", "portal", "rating"}
+        self.assertLessEqual(needed, set(MANIFEST["depends"]))
+        icon = (ADDON_DIR / "static/description/icon.png").read_bytes()
+        self.assertEqual(icon[:8], b"\x89PNG\r\n\x1a\n", "the icon must be a PNG")
+        for path in MANIFEST["data"] + MANIFEST.get("demo", []):
+            self.assertTrue((ADDON_DIR / path).is_file(), f"{path} is listed in the manifest but missing")
+
+    def test_menu_is_reachable(self):
+        root = self.env.ref("crm_lifecycle.crm_lifecycle_menu_root")
+        self.assertEqual(root.web_icon, "crm_lifecycle,static/description/icon.png")
+        self.assertIn(self.env.ref("crm_lifecycle.crm_lifecycle_group_user"), root.groups_id)
+        self.assertTrue(root.child_id.action, "the app menu opens a screen")
+
+
+@tagged("post_install", "-at_install", "crm_lifecycle")
+class TestAccessRights(TransactionCase):
+    def _addon_models(self):
+        data = self.env["ir.model.data"].search([("module", "=", "crm_lifecycle"), ("model", "=", "ir.model")])
+        models = self.env["ir.model"].browse(data.mapped("res_id"))
+        return {m.model for m in models if not self.env[m.model]._abstract}
+
+    def test_every_model_has_access_rules(self):
+        models = self._addon_models()
+        self.assertEqual(
+            models, set(EXPECTED_ACCESS), "every model of the addon needs an access decision in EXPECTED_ACCESS"
+        )
+        for model, expected in EXPECTED_ACCESS.items():
+            accesses = self.env["ir.model.access"].search([("model_id.model", "=", model)])
+            self.assertFalse(accesses.filtered(lambda a: not a.group_id), f"{model}: access granted to everyone")
+            actual = {}
+            for access in accesses:
+                xmlid = access.group_id.get_external_id()[access.group_id.id]
+                perms = "".join(
+                    letter
+                    for letter, field in zip(
+                        "rwcu", ("perm_read", "perm_write", "perm_create", "perm_unlink"), strict=True
+                    )
+                    if access[field]
+                )
+                actual[xmlid] = "".join(sorted(set(actual.get(xmlid, "") + perms)))
+            self.assertEqual(actual, {g: "".join(sorted(p)) for g, p in expected.items()}, model)
+
+    def test_groups_chain(self):
+        user_group = self.env.ref("crm_lifecycle.crm_lifecycle_group_user")
+        manager_group = self.env.ref("crm_lifecycle.crm_lifecycle_group_manager")
+        self.assertIn(user_group, manager_group.implied_ids)
+        self.assertIn(user_group, self.env.ref("sales_team.group_sale_salesman").implied_ids)
+        self.assertIn(manager_group, self.env.ref("sales_team.group_sale_manager").implied_ids)
+        self.assertIn(manager_group, self.env.ref("base.user_admin").groups_id)
+
+
+# --- install / uninstall, on a copy of the template database, in separate Odoo processes ---------
+
+ERROR_LINE = re.compile(r"^\S+ \S+ \d+ (ERROR|CRITICAL) ", re.M)
+
+
+def _pg(dbname):
+    cfg = odoo.tools.config
+    return psycopg2.connect(
+        dbname=dbname,
+        host=cfg["db_host"],
+        port=cfg["db_port"],
+        user=cfg["db_user"],
+        password=cfg["db_password"],
+    )
+
+
+def _query(dbname, sql, params=()):
+    with _pg(dbname) as conn, conn.cursor() as cr:
+        cr.execute(sql, params)
+        rows = cr.fetchall()
+    conn.close()
+    return rows
+
+
+def _odoo(args, log, stdin=None, command=()):
+    cmd = [sys.executable, str(Path(odoo.tools.config["root_path"]).parent / "odoo-bin"), *command]
+    cmd += ["-c", os.environ["CRM_LIFECYCLE_CONF"], "--logfile", str(log), "--log-level=info", *args]
+    result = subprocess.run(cmd, input=stdin, text=True, capture_output=True, timeout=900, check=False)
+    text = log.read_text() if log.exists() else ""
+    assert result.returncode == 0, f"{' '.join(args)} failed:\n{result.stderr[-3000:]}\n{text[-3000:]}"
+    errors = [line for line in text.splitlines() if ERROR_LINE.match(line)]
+    assert not errors, "errors in the Odoo log:\n" + "\n".join(errors[:20])
+
+
+@pytest.fixture
+def scratch_db():
+    """A copy of the template database (crm, sale, account... installed, not the addon)."""
+    base = os.environ.get("CRM_LIFECYCLE_BASE_DB")
+    if not base or not os.environ.get("CRM_LIFECYCLE_CONF"):
+        pytest.fail("run through `make test`, which names the template database")
+    name = "crm_lifecycle_uninstall_check"
+    filestore = Path(odoo.tools.config["data_dir"]) / "filestore"
+    subprocess.run(["dropdb", "--if-exists", "--force", name], check=True)
+    subprocess.run(["createdb", "-T", base, name], check=True)
+    shutil.rmtree(filestore / name, ignore_errors=True)
+    if (filestore / base).is_dir():
+        shutil.copytree(filestore / base, filestore / name)
+    yield name
+    subprocess.run(["dropdb", "--if-exists", "--force", name], check=True)
+    shutil.rmtree(filestore / name, ignore_errors=True)
+
+
+def test_install_uninstall_reinstall(scratch_db, tmp_path):
+    db = scratch_db
+    _odoo(["-d", db, "-i", "crm_lifecycle", "--stop-after-init"], tmp_path / "install.log")
+    assert _query(db, "SELECT state FROM ir_module_module WHERE name='crm_lifecycle'") == [("installed",)]
+
+    own_models = [
+        r[0]
+        for r in _query(
+            db,
+            "SELECT m.model FROM ir_model m JOIN ir_model_data d ON d.model='ir.model' AND d.res_id=m.id "
+            "WHERE d.module='crm_lifecycle'",
+        )
+    ]
+    own_columns = _query(
+        db,
+        "SELECT m.model, f.name FROM ir_model_fields f JOIN ir_model m ON m.id=f.model_id "
+        "JOIN ir_model_data d ON d.model='ir.model.fields' AND d.res_id=f.id "
+        "WHERE d.module='crm_lifecycle' AND f.store AND f.ttype NOT IN ('one2many', 'many2many')",
+    )
+    assert (
+        _query(
+            db,
+            "SELECT count(*) FROM ir_ui_menu m JOIN ir_model_data d ON d.model='ir.ui.menu' "
+            "AND d.res_id=m.id WHERE d.module='crm_lifecycle'",
+        )[0][0]
+        > 0
+    )
+
+    uninstall = (
+        "env['ir.module.module'].search([('name', '=', 'crm_lifecycle')]).button_immediate_uninstall()\n"
+        "env.cr.commit()\n"
+    )
+    _odoo(["-d", db, "--no-http"], tmp_path / "uninstall.log", stdin=uninstall, command=["shell"])
+    assert _query(db, "SELECT state FROM ir_module_module WHERE name='crm_lifecycle'") == [("uninstalled",)]
+    assert _query(db, "SELECT count(*) FROM ir_model_data WHERE module='crm_lifecycle'") == [(0,)]
+    assert _query(db, "SELECT count(*) FROM ir_ui_view WHERE arch_fs LIKE 'crm_lifecycle/%%'") == [(0,)]
+    for model in own_models:
+        table = model.replace(".", "_")
+        assert _query(db, "SELECT to_regclass(%s)", (table,)) == [(None,)], f"table {table} left behind"
+    for model, column in own_columns:
+        table = model.replace(".", "_")
+        left = _query(
+            db,
+            "SELECT count(*) FROM information_schema.columns WHERE table_name=%s AND column_name=%s",
+            (table, column),
+        )
+        assert left == [(0,)], f"column {table}.{column} left behind"
+
+    _odoo(["-d", db, "-i", "crm_lifecycle", "--stop-after-init"], tmp_path / "reinstall.log")
+    assert _query(db, "SELECT state FROM ir_module_module WHERE name='crm_lifecycle'") == [("installed",)]
