@@ -1,5 +1,6 @@
 """Shared pytest fixtures for the crm_lifecycle suite (run by pytest-odoo, see README.md)."""
 
+import logging
 import shutil
 
 import pytest
@@ -7,6 +8,10 @@ import requests
 
 import odoo
 from odoo.modules import module as odoo_module
+
+# pytest-odoo imports Odoo's test framework before it switches test mode on (it does so per test
+# module, see its enable_odoo_test_flag fixture); Odoo then logs a misleading ERROR with a stack.
+logging.getLogger("odoo.tests.common").addFilter(lambda record: "Importing test framework" not in record.msg)
 
 
 @pytest.fixture(scope="session", autouse=True)
