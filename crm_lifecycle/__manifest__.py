@@ -30,8 +30,18 @@ Odoo, gives each a value tier from real margin, and explains why in plain words.
     ],
     "data": [
         "security/crm_lifecycle_security.xml",
+        "security/ir.model.access.csv",
+        "data/ir_cron_data.xml",
+        "data/ir_actions_server_data.xml",
+        "wizard/crm_ladder_override_views.xml",
         "views/res_partner_views.xml",
+        "views/crm_ladder_history_views.xml",
+        "views/crm_lead_views.xml",
+        "views/res_config_settings_views.xml",
         "views/crm_lifecycle_menus.xml",
+    ],
+    "demo": [
+        "demo/res_partner_demo.xml",
     ],
     "assets": {
         "web.assets_tests": [

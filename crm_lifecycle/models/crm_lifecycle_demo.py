@@ -1,0 +1,108 @@
+from dateutil.relativedelta import relativedelta
+
+from odoo import Command, api, fields, models
+
+# (partner xml id, [(months ago, product key, quantity, paid?)], refund the last invoice?)
+DEMO_BOOKS = [
+    ("res_partner_blue_ridge_demo", [(2, "day", 2, True)], False),
+    ("res_partner_northwind_demo", [(5, "day", 1, True), (2, "kit", 4, True)], False),
+    (
+        "res_partner_maple_leaf_demo",
+        [(18, "kit", 6, True), (10, "day", 2, True), (7, "kit", 8, True), (4, "day", 3, True), (1, "kit", 5, True)],
+        False,
+    ),
+    (
+        "res_partner_sunrise_dental_demo",
+        [(20, "day", 3, True), (11, "kit", 4, True), (6, "day", 2, True), (2, "kit", 6, True)],
+        False,
+    ),
+    ("res_partner_riverbend_cafe_demo", [(3, "kit", 2, True)], False),
+    (
+        "res_partner_golden_gate_demo",
+        [(24, "day", 20, True), (9, "day", 30, True), (5, "kit", 60, True), (2, "day", 40, True)],
+        False,
+    ),
+    (
+        "res_partner_crescent_demo",
+        [(15, "day", 2, True), (8, "kit", 3, True), (5, "day", 2, True), (1, "kit", 2, True)],
+        False,
+    ),
+    # a former supporter with an invoice unpaid for three months: held back at client
+    (
+        "res_partner_evergreen_demo",
+        [(16, "day", 2, True), (9, "kit", 4, True), (6, "day", 2, True), (3, "kit", 5, False)],
+        False,
+    ),
+    # bought once, then everything was refunded: back to prospect
+    ("res_partner_pinecrest_demo", [(4, "day", 3, True)], True),
+    # sold below cost: a customer on the lowest tier
+    ("res_partner_silverline_demo", [(3, "promo", 40, True), (1, "promo", 30, True)], False),
+]
+DEMO_PRODUCTS = {
+    "day": ("Lifecycle Demo: Consulting Day", 1000.0, 600.0),
+    "kit": ("Lifecycle Demo: Equipment Kit", 500.0, 320.0),
+    "promo": ("Lifecycle Demo: Promotional Bundle", 80.0, 110.0),
+}
+
+
+class CrmLifecycleDemo(models.AbstractModel):
+    _name = "crm.lifecycle.demo"
+    _description = "Customer Lifecycle demo data"
+
+    @api.model
+    def _create_demo_books(self):
+        """Real confirmed orders, posted invoices, payments and a refund, dated over two years."""
+        company = self.env.company
+        if not self.env["account.journal"].search([("type", "=", "sale"), ("company_id", "=", company.id)], limit=1):
+            return  # no chart of accounts: nothing can be invoiced
+        today = fields.Date.context_today(self)
+        self = self.with_context(lifecycle_defer=True)  # one computation at the end, not one per document
+        products = {
+            key: self.env["product.product"].create(
+                {
+                    "name": name,
+                    "type": "service",
+                    "list_price": price,
+                    "standard_price": cost,
+                    "invoice_policy": "order",
+                }
+            )
+            for key, (name, price, cost) in DEMO_PRODUCTS.items()
+        }
+        refunds = self.env["account.move"]
+        for xmlid, orders, refund in DEMO_BOOKS:
+            partner = self.env.ref(f"crm_lifecycle.{xmlid}")
+            buyer = partner.child_ids[:1]
+            invoice = None
+            for index, (months_ago, product_key, quantity, paid) in enumerate(orders):
+                day = today - relativedelta(months=months_ago)
+                order = self.env["sale.order"].create(
+                    {
+                        # a second contact buys now and then: a relationship with several people
+                        "partner_id": (buyer if buyer and index % 2 else partner).id,
+                        "order_line": [
+                            Command.create({"product_id": products[product_key].id, "product_uom_qty": quantity})
+                        ],
+                    }
+                )
+                order.action_confirm()
+                order.date_order = fields.Datetime.to_datetime(day)
+                invoice = order._create_invoices()
+                # without payment terms Odoo keeps the due date it had: set both, 30 days apart
+                invoice.write({"invoice_date": day, "invoice_date_due": day + relativedelta(days=30)})
+                invoice.action_post()
+                if paid:
+                    self.env["account.payment.register"].with_context(
+                        active_model="account.move", active_ids=invoice.ids
+                    ).create({"payment_date": day + relativedelta(days=10)})._create_payments()
+            if refund and invoice:
+                refunds |= invoice
+        # the nightly computation, run now so that the demo opens with every rung and tier in place
+        engine = self.env["crm.lifecycle.engine"].with_context(lifecycle_defer=False)
+        self.env["ir.config_parameter"].sudo().set_param("crm_lifecycle.recompute_cursor", 0)
+        while engine._cron_recompute():
+            pass
+        # then a credit note for a whole order, through the prompt update: a move down the ladder
+        refunds.with_context(lifecycle_defer=False)._reverse_moves(
+            [{"invoice_date": today - relativedelta(days=3)}], cancel=True
+        )

@@ -1,0 +1,467 @@
+"""The one computation behind every lifecycle figure: read the books for a batch, classify, write.
+
+Every entry point (nightly cron, sale/invoice/payment hooks, the manager's button, partner
+merge) calls `crm.lifecycle.engine._recompute(partners)`. Per batch it issues a bounded number
+of queries whatever the batch size: one read of the stored values, one read of the books per
+company, one UPDATE of the rows that changed, one INSERT of history rows, one of tracking
+messages. Rows whose values did not change are not written at all.
+"""
+
+import json
+from collections import defaultdict
+from datetime import timedelta
+
+from markupsafe import Markup
+
+from odoo import Command, api, fields, models
+from odoo.tools import SQL
+from odoo.tools.mail import generate_tracking_message_id
+
+from .lifecycle_rules import CUT_FRACTIONS, Figures, classify
+
+CURSOR_PARAM = "crm_lifecycle.recompute_cursor"
+# Commercial partners: companies, and individuals who do not belong to a company.
+COMMERCIAL_DOMAIN = ["|", ("is_company", "=", True), ("parent_id", "=", False)]
+
+# res.partner columns written by the engine, beside ladder_stage/ladder_since/ladder_reason_data.
+FIGURE_COLUMNS = {
+    "lifecycle_first_order_date": lambda f: f.first_order,
+    "lifecycle_last_order_date": lambda f: f.last_order,
+    "lifecycle_order_count": lambda f: f.order_count,
+    "lifecycle_order_count_12m": lambda f: f.order_count_12m,
+    "lifecycle_refund_count": lambda f: f.refund_count,
+    "lifecycle_revenue": lambda f: f.revenue,
+    "lifecycle_revenue_12m": lambda f: f.revenue_12m,
+    "lifecycle_margin": lambda f: f.margin,
+    "lifecycle_margin_12m": lambda f: f.margin_12m,
+    "lifecycle_overdue_amount": lambda f: f.overdue_amount,
+    "lifecycle_order_interval": lambda f: round(f.avg_order_interval, 1),
+    "lifecycle_referral_count": lambda f: f.referral_count,
+    "lifecycle_referral_customer_count": lambda f: f.referral_customer_count,
+    "lifecycle_contact_count": lambda f: f.contact_count,
+}
+MONEY_COLUMNS = {
+    "lifecycle_revenue",
+    "lifecycle_revenue_12m",
+    "lifecycle_margin",
+    "lifecycle_margin_12m",
+    "lifecycle_overdue_amount",
+}
+SYNCED_COLUMNS = ["ladder_stage", "value_tier", "relationship_type", "lifecycle_stage"]
+STATE_COLUMNS = [
+    "ladder_stage",
+    "ladder_since",
+    "ladder_reason_data",
+    "value_tier",
+    "relationship_type",
+    "lifecycle_stage",
+    "lifecycle_currency_id",
+]
+
+
+class CrmLifecycleEngine(models.AbstractModel):
+    _name = "crm.lifecycle.engine"
+    _description = "Customer lifecycle computation"
+
+    # ------------------------------------------------------------------ entry point
+    @api.model
+    def _recompute(self, partners):
+        """Recompute the lifecycle of the commercial partners of `partners`.
+
+        Returns the number of partners whose stored values changed.
+        """
+        ids = list(set(partners.commercial_partner_id.ids))
+        if not ids:
+            return 0
+        self.env.flush_all()  # the SQL below reads what the caller just wrote
+        current = self._read_current(ids)
+        by_company = defaultdict(list)
+        main_company = self._main_company()
+        for pid, row in current.items():
+            by_company[row["company_id"] or main_company.id].append(pid)
+
+        now = self.env.cr.now().replace(microsecond=0)
+        today = fields.Date.context_today(self)
+        updates, moves = [], []
+        for company_id, company_ids in by_company.items():
+            company = self.env["res.company"].sudo().browse(company_id)
+            thresholds = company._lifecycle_thresholds()
+            cuts = company._lifecycle_cutpoints()
+            figures = self._read_figures(company, company_ids, thresholds, today)
+            digits = company.currency_id.decimal_places
+            for pid in company_ids:
+                row = current[pid]
+                fig = figures.get(pid) or Figures()
+                placement = classify(
+                    fig,
+                    thresholds,
+                    today,
+                    cuts,
+                    strategic=row["ladder_strategic"],
+                    targeted=row["lifecycle_targeted"],
+                )
+                new = self._new_values(row, fig, placement, company, digits, now)
+                if any(new[col] != row[col] for col in new):
+                    updates.append((pid, new))
+                    if new["ladder_stage"] != row["ladder_stage"]:
+                        moves.append((pid, row, new, company_id))
+        if updates:
+            self._write_partners(updates, now)
+        if moves:
+            self._log_moves(moves, now)
+        return len(updates)
+
+    # ------------------------------------------------------------------ reads
+    def _main_company(self):
+        return self.env["res.company"].sudo().search([], order="id", limit=1)
+
+    def _read_current(self, ids):
+        """Stored lifecycle values of the partners, one query."""
+        columns = [*STATE_COLUMNS, *FIGURE_COLUMNS]
+        self.env.cr.execute(
+            SQL(
+                "SELECT id, company_id, ladder_locked, ladder_strategic, lifecycle_targeted, %s"
+                " FROM res_partner WHERE id = ANY(%s)",
+                SQL(", ").join(SQL.identifier(c) for c in columns),
+                ids,
+            )
+        )
+        names = [d.name for d in self.env.cr.description]
+        return {row[0]: dict(zip(names, row, strict=True)) for row in self.env.cr.fetchall()}
+
+    def _read_figures(self, company, ids, thresholds, today):
+        """What the books say about each partner: one query for the whole batch."""
+        since = today - timedelta(days=365)
+        overdue_before = today - timedelta(days=thresholds.overdue_grace_days)
+        self.env.cr.execute(self._figures_query(company.id, ids, since, overdue_before))
+        names = [d.name for d in self.env.cr.description]
+        result = {}
+        for row in self.env.cr.fetchall():
+            values = dict(zip(names, row, strict=True))
+            pid = values.pop("pid")
+            result[pid] = Figures(**{k: (v if v is not None else Figures.__dataclass_fields__[k].default)
+                                     for k, v in values.items()})  # fmt: skip
+        for pid, extra in self._read_extra_figures(company, ids).items():
+            for key, value in extra.items():
+                setattr(result.setdefault(pid, Figures()), key, value)
+        return result
+
+    def _read_extra_figures(self, company, ids):
+        """Hook for other sources of figures (complaints...): {partner_id: {Figures field: value}}."""
+        return {}
+
+    def _figures_query(self, company_id, ids, since, overdue_before):
+        return SQL(
+            """
+WITH so_rows AS (
+    SELECT rp.commercial_partner_id AS pid, so.partner_id AS contact, so.date_order::date AS day, so.state
+      FROM sale_order so
+      JOIN res_partner rp ON rp.id = so.partner_id
+     WHERE rp.commercial_partner_id = ANY(%(ids)s) AND so.company_id = %(company)s
+       AND so.state IN ('draft', 'sent', 'sale')
+), moves AS (
+    SELECT am.id, am.commercial_partner_id AS pid, am.partner_id AS contact, am.move_type, am.invoice_date,
+           am.amount_untaxed_signed, am.amount_residual_signed, am.payment_state, am.invoice_date_due,
+           am.reversed_entry_id
+      FROM account_move am
+     WHERE am.commercial_partner_id = ANY(%(ids)s) AND am.company_id = %(company)s
+       AND am.state = 'posted' AND am.move_type IN ('out_invoice', 'out_refund')
+), purchases AS (
+    -- a purchase is a confirmed order, or an invoice that did not come from an order
+    SELECT pid, contact, day FROM so_rows WHERE state = 'sale'
+    UNION ALL
+    SELECT m.pid, m.contact, m.invoice_date
+      FROM moves m
+     WHERE m.move_type = 'out_invoice'
+       AND NOT EXISTS (SELECT 1 FROM account_move_line l
+                         JOIN sale_order_line_invoice_rel r ON r.invoice_line_id = l.id
+                        WHERE l.move_id = m.id)
+), purchase_figures AS (
+    SELECT pid, count(*) AS order_count, count(*) FILTER (WHERE day >= %(since)s) AS order_count_12m,
+           count(DISTINCT day) AS order_days, min(day) AS first_order, max(day) AS last_order,
+           count(DISTINCT contact) AS contact_count
+      FROM purchases GROUP BY pid
+), quotes AS (
+    SELECT pid, count(*) AS quotation_count FROM so_rows WHERE state IN ('draft', 'sent') GROUP BY pid
+), move_figures AS (
+    SELECT m.pid,
+           bool_or(m.move_type = 'out_invoice') AS invoiced,
+           sum(m.amount_untaxed_signed) AS revenue,
+           sum(m.amount_untaxed_signed) FILTER (WHERE m.invoice_date >= %(since)s) AS revenue_12m,
+           sum(m.amount_residual_signed) FILTER (
+               WHERE m.move_type = 'out_invoice' AND m.payment_state IN ('not_paid', 'partial')
+                 AND m.invoice_date_due < %(overdue_before)s) AS overdue_amount,
+           count(*) FILTER (WHERE orig.id IS NOT NULL
+                            AND -m.amount_untaxed_signed >= orig.amount_untaxed_signed) AS refund_count,
+           count(*) FILTER (WHERE orig.id IS NOT NULL AND m.invoice_date >= %(since)s
+                            AND -m.amount_untaxed_signed >= orig.amount_untaxed_signed) AS refund_count_12m
+      FROM moves m
+      LEFT JOIN account_move orig ON orig.id = m.reversed_entry_id AND m.move_type = 'out_refund'
+     GROUP BY m.pid
+), cost_figures AS (
+    -- cost of what was invoiced: the sale line's cost (sale_margin) when the line came from an
+    -- order, else the product's cost; credit notes give the cost back
+    SELECT m.pid, sum(c.cost) AS cost, sum(c.cost) FILTER (WHERE m.invoice_date >= %(since)s) AS cost_12m
+      FROM moves m
+      JOIN account_move_line aml ON aml.move_id = m.id AND aml.display_type = 'product'
+      JOIN product_product pp ON pp.id = aml.product_id
+     CROSS JOIN LATERAL (
+        SELECT CASE WHEN m.move_type = 'out_refund' THEN -1 ELSE 1 END * aml.quantity * COALESCE(
+                   (SELECT avg(sol.purchase_price) FROM sale_order_line_invoice_rel r
+                      JOIN sale_order_line sol ON sol.id = r.order_line_id
+                     WHERE r.invoice_line_id = aml.id)
+                   -- order currency to company currency, at the invoice's rate
+                   * CASE WHEN aml.amount_currency <> 0 THEN abs(aml.balance / aml.amount_currency) ELSE 1 END,
+                   (pp.standard_price ->> %(company_key)s)::numeric,
+                   0) AS cost
+     ) c
+     GROUP BY m.pid
+), referral_figures AS (
+    SELECT r.referred_by_id AS pid, count(*) AS referral_count,
+           count(*) FILTER (WHERE
+               EXISTS (SELECT 1 FROM sale_order s JOIN res_partner c ON c.id = s.partner_id
+                        WHERE c.commercial_partner_id = r.id AND s.state = 'sale' AND s.company_id = %(company)s)
+               OR EXISTS (SELECT 1 FROM account_move i
+                           WHERE i.commercial_partner_id = r.id AND i.state = 'posted'
+                             AND i.move_type = 'out_invoice' AND i.company_id = %(company)s)
+           ) AS referral_customer_count
+      FROM res_partner r
+     WHERE r.referred_by_id = ANY(%(ids)s) AND r.active AND r.id = r.commercial_partner_id
+     GROUP BY r.referred_by_id
+), lead_figures AS (
+    SELECT rp.commercial_partner_id AS pid,
+           count(*) FILTER (WHERE l.type = 'lead') AS open_lead_count,
+           count(*) FILTER (WHERE l.type = 'opportunity') AS open_opportunity_count
+      FROM crm_lead l
+      JOIN res_partner rp ON rp.id = l.partner_id
+     WHERE rp.commercial_partner_id = ANY(%(ids)s) AND l.active AND COALESCE(l.probability, 0) < 100
+       AND (l.company_id = %(company)s OR l.company_id IS NULL)
+     GROUP BY rp.commercial_partner_id
+)
+SELECT p.id AS pid,
+       pf.order_count, pf.order_count_12m, pf.order_days, pf.first_order, pf.last_order, pf.contact_count,
+       mf.invoiced, mf.revenue, mf.revenue_12m, mf.overdue_amount, mf.refund_count, mf.refund_count_12m,
+       cf.cost, cf.cost_12m, rf.referral_count, rf.referral_customer_count,
+       lf.open_lead_count, lf.open_opportunity_count, q.quotation_count
+  FROM unnest(%(ids)s::int[]) AS p(id)
+  LEFT JOIN purchase_figures pf ON pf.pid = p.id
+  LEFT JOIN move_figures mf ON mf.pid = p.id
+  LEFT JOIN cost_figures cf ON cf.pid = p.id
+  LEFT JOIN referral_figures rf ON rf.pid = p.id
+  LEFT JOIN lead_figures lf ON lf.pid = p.id
+  LEFT JOIN quotes q ON q.pid = p.id
+            """,
+            ids=ids,
+            company=company_id,
+            company_key=str(company_id),
+            since=since,
+            overdue_before=overdue_before,
+        )
+
+    @api.model
+    def _cutpoints_query(self, company, since):
+        """Rank the company's customers by 12-month revenue and margin, in one query.
+
+        Returns the distributions (the value at each 0.1%, to say "top 22%") and the exact values
+        that qualify for the top shares set in Settings: top X% means the best ceil(X% of N)
+        customers, so that even a small book has its best customers on top.
+        """
+        partner_top = company.lifecycle_partner_top_percent / 100
+        platinum = company.lifecycle_tier_platinum_percent / 100
+        gold = min(platinum + company.lifecycle_tier_gold_percent / 100, 1.0)
+        return SQL(
+            """
+WITH moves AS (
+    SELECT am.id, am.commercial_partner_id AS pid, am.move_type, am.amount_untaxed_signed
+      FROM account_move am
+     WHERE am.company_id = %(company)s AND am.state = 'posted'
+       AND am.move_type IN ('out_invoice', 'out_refund') AND am.invoice_date >= %(since)s
+), revenue AS (
+    SELECT pid, sum(amount_untaxed_signed) AS revenue FROM moves GROUP BY pid
+), cost AS (
+    SELECT m.pid, sum(CASE WHEN m.move_type = 'out_refund' THEN -1 ELSE 1 END * aml.quantity * COALESCE(
+               (SELECT avg(sol.purchase_price) FROM sale_order_line_invoice_rel r
+                  JOIN sale_order_line sol ON sol.id = r.order_line_id WHERE r.invoice_line_id = aml.id)
+               * CASE WHEN aml.amount_currency <> 0 THEN abs(aml.balance / aml.amount_currency) ELSE 1 END,
+               (pp.standard_price ->> %(company_key)s)::numeric, 0)) AS cost
+      FROM moves m
+      JOIN account_move_line aml ON aml.move_id = m.id AND aml.display_type = 'product'
+      JOIN product_product pp ON pp.id = aml.product_id
+     GROUP BY m.pid
+), per_partner AS (
+    SELECT r.pid, r.revenue::float8 AS revenue, (r.revenue - COALESCE(c.cost, 0))::float8 AS margin
+      FROM revenue r LEFT JOIN cost c ON c.pid = r.pid
+)
+SELECT percentile_disc(%(fractions)s::float8[]) WITHIN GROUP (ORDER BY revenue) FILTER (WHERE revenue > 0),
+       percentile_disc(%(fractions)s::float8[]) WITHIN GROUP (ORDER BY margin) FILTER (WHERE margin > 0),
+       percentile_disc(%(partner_top)s) WITHIN GROUP (ORDER BY revenue DESC) FILTER (WHERE revenue > 0),
+       percentile_disc(%(platinum)s) WITHIN GROUP (ORDER BY margin DESC) FILTER (WHERE margin > 0),
+       percentile_disc(%(gold)s) WITHIN GROUP (ORDER BY margin DESC) FILTER (WHERE margin > 0)
+  FROM per_partner
+            """,
+            company=company.id,
+            company_key=str(company.id),
+            since=since,
+            fractions=CUT_FRACTIONS,
+            partner_top=partner_top,
+            platinum=platinum,
+            gold=gold,
+        )
+
+    # ------------------------------------------------------------------ classification -> values
+    def _new_values(self, row, fig, placement, company, digits, now):
+        new = {col: getter(fig) for col, getter in FIGURE_COLUMNS.items()}
+        for col in MONEY_COLUMNS:
+            new[col] = round(new[col], digits)
+        reason = placement.reason
+        stage = placement.ladder_stage
+        if row["ladder_locked"]:
+            # a manager's rung stands; the reason keeps their words and what the books say
+            stage = row["ladder_stage"]
+            manual = (row["ladder_reason_data"] or {}).get("manual")
+            reason = dict(reason, manual=manual, computed_stage=placement.ladder_stage)
+        since = row["ladder_since"]
+        if stage != row["ladder_stage"] or not since:
+            since = now
+        new.update(
+            ladder_stage=stage,
+            ladder_since=since,
+            # through JSON and back so that it compares equal to what PostgreSQL returns
+            ladder_reason_data=json.loads(json.dumps(_round_amounts(reason, digits))),
+            value_tier=placement.value_tier,
+            relationship_type=placement.relationship_type or None,
+            lifecycle_stage=placement.lifecycle_stage or None,
+            lifecycle_currency_id=company.currency_id.id,
+        )
+        return new
+
+    # ------------------------------------------------------------------ writes
+    def _write_partners(self, updates, now):
+        """One UPDATE for all changed partners of the batch (the ORM would issue one per 100 rows)."""
+        Partner = self.env["res.partner"]
+        columns = list(updates[0][1])
+        types = {c: SQL(Partner._fields[c].column_type[1]) for c in columns}
+        rows = SQL(", ").join(
+            SQL(
+                "(%s, %s)",
+                pid,
+                SQL(", ").join(
+                    SQL("%s", json.dumps(vals[c]) if c == "ladder_reason_data" else vals[c]) for c in columns
+                ),
+            )
+            for pid, vals in updates
+        )
+        self.env.cr.execute(
+            SQL(
+                "UPDATE res_partner AS p SET %s, write_date = %s, write_uid = %s FROM (VALUES %s) AS v(id, %s)"
+                " WHERE p.id = v.id",
+                SQL(", ").join(SQL("%s = v.%s::%s", SQL.identifier(c), SQL.identifier(c), types[c]) for c in columns),
+                now,
+                self.env.uid,
+                rows,
+                SQL(", ").join(SQL.identifier(c) for c in columns),
+            )
+        )
+        ids = [pid for pid, _vals in updates]
+        Partner.browse(ids).invalidate_recordset([*columns, "write_date", "write_uid"])
+        # contacts carry their company's values (res.partner._commercial_fields), as Odoo's own sync would
+        synced = SQL(", ").join(SQL.identifier(c) for c in SYNCED_COLUMNS)
+        self.env.cr.execute(
+            SQL(
+                "UPDATE res_partner AS c SET (%s) = (%s) FROM res_partner AS p"
+                " WHERE c.commercial_partner_id = p.id AND c.id <> p.id AND p.id = ANY(%s)"
+                " AND (%s) IS DISTINCT FROM (%s)",
+                synced,
+                SQL(", ").join(SQL("p.%s", SQL.identifier(c)) for c in SYNCED_COLUMNS),
+                ids,
+                SQL(", ").join(SQL("c.%s", SQL.identifier(c)) for c in SYNCED_COLUMNS),
+                SQL(", ").join(SQL("p.%s", SQL.identifier(c)) for c in SYNCED_COLUMNS),
+            )
+        )
+        if self.env.cr.rowcount:
+            Partner.invalidate_model(SYNCED_COLUMNS)
+
+    def _log_moves(self, moves, now):
+        """History rows for every move, and a chatter tracking line where a rung was known before."""
+        History = self.env["crm.ladder.history"].sudo()
+        History.create(
+            [
+                {
+                    "partner_id": pid,
+                    "from_stage": row["ladder_stage"] if row["ladder_since"] else False,
+                    "to_stage": new["ladder_stage"],
+                    "date": now,
+                    "reason_data": new["ladder_reason_data"],
+                    "source": "automatic",
+                    "user_id": self.env.uid,
+                    "company_id": row["company_id"],
+                }
+                for pid, row, new, _company in moves
+            ]
+        )
+        tracked = [(pid, row, new) for pid, row, new, _company in moves if row["ladder_since"]]
+        if not tracked:
+            return
+        Partner = self.env["res.partner"].sudo()
+        col_info = Partner.fields_get(["ladder_stage"], ["string", "type", "selection"])["ladder_stage"]
+        Tracking = self.env["mail.tracking.value"]
+        author_id, email_from = Partner._message_compute_author(raise_on_email=False)
+        base = {
+            "author_id": author_id,
+            "email_from": email_from,
+            "model": "res.partner",
+            "message_type": "notification",
+            "is_internal": True,
+            "subtype_id": self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note"),
+            "email_add_signature": False,
+            "reply_to": self.env["mail.thread"]._notify_get_reply_to(default=email_from)[False],
+            "body": Markup(""),
+        }
+        partners = Partner.browse([pid for pid, _row, _new in tracked])
+        values = []
+        for partner, (_pid, row, new) in zip(partners, tracked, strict=True):
+            tracking = Tracking._create_tracking_values(
+                row["ladder_stage"], new["ladder_stage"], "ladder_stage", col_info, partner
+            )
+            values.append(
+                dict(
+                    base,
+                    res_id=partner.id,
+                    message_id=generate_tracking_message_id("message-notify"),
+                    tracking_value_ids=[Command.create(tracking)],
+                )
+            )
+        partners._message_create(values)
+
+    # ------------------------------------------------------------------ nightly run
+    @api.model
+    def _cron_recompute(self, batch_size=2000):
+        """One batch of the nightly run; the cron runner commits and calls again while some remain.
+
+        The position is kept in a parameter written in the same transaction as the batch, so an
+        interrupted run resumes at the first batch that was not committed: nothing is lost, and
+        nothing already written is written again (unchanged rows are never written anyway).
+        """
+        params = self.env["ir.config_parameter"].sudo()
+        cursor = int(params.get_param(CURSOR_PARAM, 0) or 0)
+        if not cursor:
+            # a new run: rank each company's customers once, before any batch uses the ranking
+            self.env["res.company"].sudo().search([])._lifecycle_refresh_cutpoints()
+        Partner = self.env["res.partner"].sudo()
+        partners = Partner.search([("id", ">", cursor), *COMMERCIAL_DOMAIN], order="id", limit=batch_size)
+        self._recompute(partners)
+        remaining = Partner.search_count([("id", ">", partners[-1].id), *COMMERCIAL_DOMAIN]) if partners else 0
+        params.set_param(CURSOR_PARAM, partners[-1].id if remaining else 0)
+        self.env["ir.cron"]._notify_progress(done=len(partners), remaining=remaining)
+        return remaining
+
+
+def _round_amounts(data, digits):
+    """Round the floats of the explanation so that unchanged figures compare equal."""
+    if isinstance(data, float):
+        return round(data, digits)
+    if isinstance(data, dict):
+        return {k: _round_amounts(v, digits) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [_round_amounts(v, digits) for v in data]
+    return data

@@ -1,0 +1,275 @@
+"""Pure classification of a customer from their figures: no database access.
+
+The engine (lifecycle_engine.py) reads the books into `Figures`; the functions here turn them
+into a rung, a value tier, a relationship type and a lifecycle stage, each with the facts that
+explain it. Explanations are stored as data (codes and parameters) and rendered in the reader's
+language by `render_*` at display time.
+"""
+
+from bisect import bisect_left
+from dataclasses import dataclass, field
+from datetime import date
+
+from dateutil.relativedelta import relativedelta
+
+# Payne's relationship ladder, lowest rung first; the customer pyramid, lowest tier first.
+LADDER_SELECTION = [
+    ("prospect", "Prospect"),
+    ("customer", "Customer"),
+    ("client", "Client"),
+    ("supporter", "Supporter"),
+    ("advocate", "Advocate"),
+    ("partner", "Partner"),
+]
+TIER_SELECTION = [("lead", "Lead"), ("iron", "Iron"), ("gold", "Gold"), ("platinum", "Platinum")]
+RELATIONSHIP_SELECTION = [("relationship", "Relationship"), ("transactional", "Transactional")]
+LIFECYCLE_SELECTION = [
+    ("target", "Target"),
+    ("potential", "Potential"),
+    ("opportunity", "Opportunity"),
+    ("signed", "Signed"),
+]
+LADDER = [key for key, _label in LADDER_SELECTION]
+
+# Percentile resolution of the company-wide rankings (top-X% revenue, margin tiers).
+CUT_FRACTIONS = [i / 1000 for i in range(1, 1000)]
+
+
+@dataclass
+class Figures:
+    """What the books say about one commercial partner, as of `today`."""
+
+    order_count: int = 0  # confirmed sale orders + posted invoices not coming from an order
+    order_count_12m: int = 0
+    order_days: int = 0  # distinct days with a purchase
+    refund_count: int = 0  # posted credit notes reversing a whole invoice
+    refund_count_12m: int = 0
+    first_order: date | None = None
+    last_order: date | None = None
+    invoiced: bool = False  # has posted customer invoices
+    revenue: float = 0.0  # untaxed, net of refunds, company currency
+    revenue_12m: float = 0.0
+    cost: float = 0.0
+    cost_12m: float = 0.0
+    overdue_amount: float = 0.0  # unpaid beyond the grace days
+    referral_count: int = 0
+    referral_customer_count: int = 0
+    contact_count: int = 0  # distinct contacts of the company who bought
+    open_lead_count: int = 0
+    open_opportunity_count: int = 0
+    quotation_count: int = 0
+    open_complaint_count: int = 0
+
+    @property
+    def margin(self):
+        return self.revenue - self.cost
+
+    @property
+    def margin_12m(self):
+        return self.revenue_12m - self.cost_12m
+
+    @property
+    def net_orders(self):
+        return max(self.order_count - self.refund_count, 0)
+
+    @property
+    def net_orders_12m(self):
+        return max(self.order_count_12m - self.refund_count_12m, 0)
+
+    @property
+    def net_order_days(self):
+        return max(self.order_days - self.refund_count, 0)
+
+    @property
+    def avg_order_interval(self):
+        """Mean days between purchase days (0 with fewer than two)."""
+        if self.order_days < 2 or not self.first_order:
+            return 0.0
+        return (self.last_order - self.first_order).days / (self.order_days - 1)
+
+
+@dataclass
+class Thresholds:
+    """The company's configurable rules (res.company fields of the same names, prefixed)."""
+
+    client_min_orders: int = 2
+    supporter_tenure_months: int = 12
+    supporter_min_orders_12m: int = 3
+    overdue_grace_days: int = 30
+    supporter_max_open_complaints: int = 0
+    advocate_min_referrals: int = 1
+    partner_top_percent: float = 5.0  # shown in explanations; the ranking itself is in `cuts`
+    relationship_min_tenure_months: int = 12
+    relationship_min_orders_per_year: float = 4.0
+    relationship_min_contacts: int = 2
+
+
+@dataclass
+class Placement:
+    ladder_stage: str
+    reason: dict = field(default_factory=dict)  # {"facts": [...], "next": {...}, "tier": [...], ...}
+    value_tier: str = "lead"
+    relationship_type: str | bool = False
+    lifecycle_stage: str | bool = False
+
+
+def months_between(start, end):
+    delta = relativedelta(end, start)
+    return delta.years * 12 + delta.months
+
+
+def top_percent(value, cuts):
+    """Rank of `value` among the company's customers as "top X%", None if unranked.
+
+    `cuts` hold the value at each 0.1% of the distribution (see CUT_FRACTIONS): the share of
+    customers strictly below `value` tells how many are at least as good.
+    """
+    if not cuts or value is None or value <= 0:
+        return None
+    below = bisect_left(cuts, value)
+    return max(round(100 - below / 10, 1), 0.1)
+
+
+def _reaches(value, minimum):
+    return minimum is not None and value > 0 and value >= minimum
+
+
+def _fmt_percent(value):
+    return int(value) if float(value).is_integer() else value
+
+
+def classify(fig, th, today, cuts=None, strategic=False, targeted=False):
+    """Place one customer.
+
+    `cuts` is the company's ranking (res.company._lifecycle_cutpoints): the revenue and margin
+    distributions, and the minimum revenue for the partner rung and margins for platinum and gold.
+    """
+    cuts = cuts or {}
+    facts, needs = [], []
+    tenure = months_between(fig.first_order, today) if fig.first_order else 0
+    revenue_top = top_percent(fig.revenue_12m, cuts.get("revenue_12m"))
+
+    is_customer = fig.net_orders >= 1 and not (fig.invoiced and fig.revenue <= 0)
+    is_client = is_customer and fig.net_orders >= th.client_min_orders and fig.net_order_days >= 2
+    tenure_ok = tenure >= th.supporter_tenure_months
+    recent_ok = fig.net_orders_12m >= th.supporter_min_orders_12m
+    paid_ok = fig.overdue_amount <= 0
+    complaints_ok = fig.open_complaint_count <= th.supporter_max_open_complaints
+    is_supporter = is_client and tenure_ok and recent_ok and paid_ok and complaints_ok
+    is_advocate = is_supporter and fig.referral_customer_count >= th.advocate_min_referrals
+    top_ok = _reaches(fig.revenue_12m, cuts.get("partner_revenue_min"))
+    is_partner = is_supporter and (strategic or top_ok)
+
+    # --- facts: what the books say ---
+    if fig.order_count == 0:
+        facts.append(["no_sale", {}])
+    elif not is_customer:
+        facts.append(["all_refunded", {}])
+    else:
+        if fig.order_count == 1:
+            facts.append(["order_one", {"date": fig.first_order.isoformat()}])
+        else:
+            span = months_between(fig.first_order, fig.last_order)
+            if span >= 1:
+                facts.append(["orders_months", {"count": fig.order_count, "months": span}])
+            else:
+                facts.append(
+                    ["orders_days", {"count": fig.order_count, "days": (fig.last_order - fig.first_order).days}]
+                )
+        if fig.refund_count:
+            facts.append(["refunded", {"count": fig.refund_count}])
+        if fig.order_count > 1:
+            facts.append(["orders_12m", {"count": fig.net_orders_12m}])
+        if fig.referral_customer_count:
+            facts.append(["referrals", {"count": fig.referral_customer_count}])
+        if fig.open_complaint_count:
+            facts.append(["complaints", {"count": fig.open_complaint_count}])
+        if fig.overdue_amount > 0:
+            facts.append(["overdue", {"amount": fig.overdue_amount, "days": th.overdue_grace_days}])
+        elif fig.invoiced:
+            facts.append(["paid_on_time", {}])
+        if is_partner and strategic:
+            facts.append(["strategic", {}])
+        if revenue_top is not None and (top_ok or revenue_top <= 25):
+            facts.append(["top_revenue", {"top": _fmt_percent(revenue_top)}])
+
+    # --- the rung, and what the next one needs ---
+    if is_partner:
+        stage = "partner"
+    elif is_advocate:
+        stage = "advocate"
+        needs.append(_top_revenue_need(th, revenue_top))
+    elif is_supporter:
+        stage = "supporter"
+        if fig.referral_customer_count < th.advocate_min_referrals:
+            needs.append(
+                [
+                    "need_referrals",
+                    {"count": th.advocate_min_referrals, "now": fig.referral_customer_count},
+                ]
+            )
+    elif is_client:
+        stage = "client"
+        if not tenure_ok:
+            needs.append(["need_tenure", {"months": th.supporter_tenure_months, "now": tenure}])
+        if not recent_ok:
+            needs.append(["need_orders_12m", {"count": th.supporter_min_orders_12m, "now": fig.net_orders_12m}])
+        if not paid_ok:
+            needs.append(["need_no_overdue", {"days": th.overdue_grace_days, "amount": fig.overdue_amount}])
+        if not complaints_ok:
+            needs.append(["need_no_complaints", {"now": fig.open_complaint_count}])
+    elif is_customer:
+        stage = "customer"
+        needs.append(["need_orders", {"count": th.client_min_orders, "now": fig.net_orders}])
+    else:
+        stage = "prospect"
+        needs.append(["need_sale", {}])
+    next_stage = None if stage == "partner" else LADDER[LADDER.index(stage) + 1]
+    reason = {"facts": facts, "next": {"stage": next_stage, "needs": needs} if next_stage else None}
+
+    # --- value tier: the customer pyramid, by 12-month margin ---
+    margin_top = top_percent(fig.margin_12m, cuts.get("margin_12m"))
+    if fig.margin_12m <= 0 or margin_top is None:
+        tier = "lead"
+        reason["tier"] = ["tier_no_margin", {"amount": fig.margin_12m}]
+    else:
+        if _reaches(fig.margin_12m, cuts.get("platinum_margin_min")):
+            tier = "platinum"
+        elif _reaches(fig.margin_12m, cuts.get("gold_margin_min")):
+            tier = "gold"
+        else:
+            tier = "iron"
+        reason["tier"] = ["tier_margin", {"amount": fig.margin_12m, "top": _fmt_percent(margin_top)}]
+
+    # --- relationship or transactional: two of three signs of an ongoing relationship ---
+    relationship = False
+    if is_customer:
+        per_year = round(fig.net_orders / max(tenure, 1) * 12, 1) if tenure >= 1 else float(fig.net_orders)
+        checks = [
+            ["rel_tenure", {"months": tenure, "min": th.relationship_min_tenure_months},
+             tenure >= th.relationship_min_tenure_months],
+            ["rel_rate", {"rate": per_year, "min": th.relationship_min_orders_per_year},
+             per_year >= th.relationship_min_orders_per_year],
+            ["rel_contacts", {"count": fig.contact_count, "min": th.relationship_min_contacts},
+             fig.contact_count >= th.relationship_min_contacts],
+        ]  # fmt: skip
+        relationship = "relationship" if sum(ok for *_, ok in checks) >= 2 else "transactional"
+        reason["relationship"] = checks
+
+    # --- lifecycle stage: target -> potential -> opportunity -> signed ---
+    if is_customer:
+        lifecycle = "signed"
+    elif fig.open_opportunity_count or fig.quotation_count:
+        lifecycle = "opportunity"
+    elif fig.open_lead_count:
+        lifecycle = "potential"
+    elif targeted:
+        lifecycle = "target"
+    else:
+        lifecycle = False
+
+    return Placement(stage, reason, tier, relationship, lifecycle)
+
+
+def _top_revenue_need(th, revenue_top):
+    return ["need_top_revenue", {"percent": _fmt_percent(th.partner_top_percent), "now": revenue_top}]

@@ -1,0 +1,12 @@
+from odoo import models
+
+
+class MergePartnerAutomatic(models.TransientModel):
+    _inherit = "base.partner.merge.automatic.wizard"
+
+    def _merge(self, partner_ids, dst_partner=None, extra_checks=True):
+        result = super()._merge(partner_ids, dst_partner=dst_partner, extra_checks=extra_checks)
+        # the orders, invoices and referrals of the merged partners now belong to the one that remains
+        remaining = self.env["res.partner"].browse(partner_ids).exists()
+        (remaining | remaining.referred_by_id)._lifecycle_recompute()
+        return result

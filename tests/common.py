@@ -1,0 +1,154 @@
+"""Shared set-up: a company of its own with a chart of accounts, users, products, and helpers that
+write real books (confirmed orders, posted invoices, payments, credit notes) through Odoo's flows."""
+
+from datetime import datetime
+
+from dateutil.relativedelta import relativedelta
+
+from odoo import Command, fields
+from odoo.tests import TransactionCase, new_test_user
+
+GROUP_SALESMAN = "sales_team.group_sale_salesman"
+GROUP_LIFECYCLE_MANAGER = "crm_lifecycle.crm_lifecycle_group_manager"
+
+
+class LifecycleCase(TransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # A company of its own: the rankings (top 5%...) then depend only on the test's customers.
+        usd = cls.env.ref("base.USD")
+        cls.company = cls.env["res.company"].create({"name": "Ladder Test Co", "currency_id": usd.id})
+        cls.env.user.company_ids |= cls.company
+        cls.env = cls.env(context=dict(cls.env.context, allowed_company_ids=[cls.company.id]))
+        cls.env["account.chart.template"].try_loading("generic_coa", company=cls.company, install_demo=False)
+        cls.today = fields.Date.context_today(cls.env["res.partner"])
+        cls.product = cls._product("Ladder Widget", price=100.0, cost=60.0)
+        cls.salesman = new_test_user(
+            cls.env,
+            login="ladder_salesman",
+            name="Sam Salesman",
+            groups=f"base.group_user,{GROUP_SALESMAN}",
+            company_id=cls.company.id,
+            company_ids=[Command.set(cls.company.ids)],
+        )
+        cls.manager = new_test_user(
+            cls.env,
+            login="ladder_manager",
+            name="Mia Manager",
+            groups=f"base.group_user,sales_team.group_sale_manager,{GROUP_LIFECYCLE_MANAGER}",
+            company_id=cls.company.id,
+            company_ids=[Command.set(cls.company.ids)],
+        )
+        cls.market = cls._create_market()
+
+    @classmethod
+    def _create_market(cls):
+        """Twenty customers invoiced 1,000 to 20,000 over the last months, at no cost: the company's
+        ranking, against which the test customers are placed (top 5% = the best 2 of 21)."""
+        free = cls._product("Ladder Licence", price=1.0, cost=0.0)
+        Move = cls.env["account.move"].with_context(lifecycle_defer=True)
+        partners = cls.env["res.partner"].create(
+            [
+                {"name": f"Market Customer {i:02d}", "is_company": True, "company_id": cls.company.id}
+                for i in range(1, 21)
+            ]
+        )
+        moves = Move.create(
+            [
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": partner.id,
+                    "invoice_date": cls.today - relativedelta(months=2),
+                    "invoice_line_ids": [
+                        Command.create({"product_id": free.id, "price_unit": 1000.0 * i, "tax_ids": [Command.clear()]})
+                    ],
+                }
+                for i, partner in enumerate(partners, start=1)
+            ]
+        )
+        moves.action_post()
+        cls.company._lifecycle_refresh_cutpoints()
+        partners._lifecycle_recompute()
+        return partners
+
+    # ------------------------------------------------------------------ helpers
+    @classmethod
+    def _product(cls, name, price, cost):
+        return (
+            cls.env["product.product"]
+            .with_company(cls.company)
+            .create(
+                {
+                    "name": name,
+                    "type": "service",
+                    "list_price": price,
+                    "standard_price": cost,
+                    "invoice_policy": "order",
+                    "taxes_id": [Command.clear()],
+                }
+            )
+        )
+
+    @classmethod
+    def customer(cls, name, **values):
+        return cls.env["res.partner"].create({"name": name, "is_company": True, "company_id": cls.company.id, **values})
+
+    def ago(self, months=0, days=0):
+        return self.today - relativedelta(months=months, days=days)
+
+    def order(self, partner, months_ago=0, days_ago=0, qty=1, price=None, invoice=True, paid=True, due_days=30):
+        """A confirmed sale order dated in the past, invoiced and paid unless told otherwise."""
+        day = self.ago(months_ago, days_ago)
+        line = {"product_id": self.product.id, "product_uom_qty": qty}
+        if price is not None:
+            line["price_unit"] = price
+        order = self.env["sale.order"].create({"partner_id": partner.id, "order_line": [Command.create(line)]})
+        order.action_confirm()
+        order.date_order = datetime.combine(day, datetime.min.time())
+        if not invoice:
+            return order, None
+        move = order._create_invoices()
+        move.write({"invoice_date": day, "invoice_date_due": day + relativedelta(days=due_days)})
+        move.action_post()
+        if paid:
+            self.pay(move, day + relativedelta(days=5))
+        return order, move
+
+    def direct_invoice(self, partner, amount, months_ago=0, days_ago=0, currency=None, post=True, product=None):
+        """A customer invoice typed in Invoicing, without a sale order."""
+        day = self.ago(months_ago, days_ago)
+        move = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": partner.id,
+                "invoice_date": day,
+                "invoice_date_due": day + relativedelta(days=30),
+                "currency_id": (currency or self.company.currency_id).id,
+                "invoice_line_ids": [
+                    Command.create(
+                        {"product_id": (product or self.product).id, "price_unit": amount, "tax_ids": [Command.clear()]}
+                    )
+                ],
+            }
+        )
+        if post:
+            move.action_post()
+        return move
+
+    def pay(self, move, day=None):
+        return (
+            self.env["account.payment.register"]
+            .with_context(active_model="account.move", active_ids=move.ids)
+            .create({"payment_date": day or self.today})
+            ._create_payments()
+        )
+
+    def refund(self, move, days_ago=0):
+        """A credit note for the whole invoice, posted."""
+        return move._reverse_moves([{"invoice_date": self.ago(days=days_ago)}], cancel=True)
+
+    def recompute(self, *partners):
+        """What the nightly run does for these partners (fresh rankings, then the engine)."""
+        self.company._lifecycle_refresh_cutpoints()
+        return self.env["res.partner"].union(*partners)._lifecycle_recompute()
