@@ -97,13 +97,19 @@ class LifecycleCase(TransactionCase):
     def ago(self, months=0, days=0):
         return self.today - relativedelta(months=months, days=days)
 
-    def order(self, partner, months_ago=0, days_ago=0, qty=1, price=None, invoice=True, paid=True, due_days=30):
-        """A confirmed sale order dated in the past, invoiced and paid unless told otherwise."""
+    def order(
+        self, partner, months_ago=0, days_ago=0, qty=1, price=None, invoice=True, paid=True, due_days=30, defer=False
+    ):
+        """A confirmed sale order dated in the past, invoiced and paid unless told otherwise.
+
+        `defer`: as a bulk import would, leave the lifecycle to the next computation.
+        """
+        env = self.env(context=dict(self.env.context, lifecycle_defer=True)) if defer else self.env
         day = self.ago(months_ago, days_ago)
         line = {"product_id": self.product.id, "product_uom_qty": qty}
         if price is not None:
             line["price_unit"] = price
-        order = self.env["sale.order"].create({"partner_id": partner.id, "order_line": [Command.create(line)]})
+        order = env["sale.order"].create({"partner_id": partner.id, "order_line": [Command.create(line)]})
         order.action_confirm()
         order.date_order = datetime.combine(day, datetime.min.time())
         if not invoice:
@@ -112,7 +118,7 @@ class LifecycleCase(TransactionCase):
         move.write({"invoice_date": day, "invoice_date_due": day + relativedelta(days=due_days)})
         move.action_post()
         if paid:
-            self.pay(move, day + relativedelta(days=5))
+            self.pay(move.with_env(env), day + relativedelta(days=5))
         return order, move
 
     def direct_invoice(self, partner, amount, months_ago=0, days_ago=0, currency=None, post=True, product=None):
@@ -138,7 +144,7 @@ class LifecycleCase(TransactionCase):
 
     def pay(self, move, day=None):
         return (
-            self.env["account.payment.register"]
+            move.env["account.payment.register"]
             .with_context(active_model="account.move", active_ids=move.ids)
             .create({"payment_date": day or self.today})
             ._create_payments()

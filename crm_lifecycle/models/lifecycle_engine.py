@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from markupsafe import Markup
 
-from odoo import Command, api, fields, models
+from odoo import api, fields, models
 from odoo.tools import SQL
 from odoo.tools.mail import generate_tracking_message_id
 
@@ -363,7 +363,9 @@ SELECT percentile_disc(%(fractions)s::float8[]) WITHIN GROUP (ORDER BY revenue) 
             )
         )
         ids = [pid for pid, _vals in updates]
-        Partner.browse(ids).invalidate_recordset([*columns, "write_date", "write_uid"])
+        partners = Partner.browse(ids)
+        partners.invalidate_recordset([*columns, "write_date", "write_uid"])
+        partners.modified(columns)  # what derives from them (the rendered reasons...) is stale too
         # contacts carry their company's values (res.partner._commercial_fields), as Odoo's own sync would
         synced = SQL(", ").join(SQL.identifier(c) for c in SYNCED_COLUMNS)
         self.env.cr.execute(
@@ -380,6 +382,7 @@ SELECT percentile_disc(%(fractions)s::float8[]) WITHIN GROUP (ORDER BY revenue) 
         )
         if self.env.cr.rowcount:
             Partner.invalidate_model(SYNCED_COLUMNS)
+            partners.child_ids.modified(SYNCED_COLUMNS)
 
     def _log_moves(self, moves, now):
         """History rows for every move, and a chatter tracking line where a rung was known before."""
@@ -418,20 +421,24 @@ SELECT percentile_disc(%(fractions)s::float8[]) WITHIN GROUP (ORDER BY revenue) 
             "body": Markup(""),
         }
         partners = Partner.browse([pid for pid, _row, _new in tracked])
-        values = []
-        for partner, (_pid, row, new) in zip(partners, tracked, strict=True):
-            tracking = Tracking._create_tracking_values(
-                row["ladder_stage"], new["ladder_stage"], "ladder_stage", col_info, partner
-            )
-            values.append(
+        messages = partners._message_create(
+            [
+                dict(base, res_id=partner.id, message_id=generate_tracking_message_id("message-notify"))
+                for partner in partners
+            ]
+        )
+        # tracking values in one INSERT (as commands on each message they would be one INSERT each)
+        Tracking.sudo().create(
+            [
                 dict(
-                    base,
-                    res_id=partner.id,
-                    message_id=generate_tracking_message_id("message-notify"),
-                    tracking_value_ids=[Command.create(tracking)],
+                    Tracking._create_tracking_values(
+                        row["ladder_stage"], new["ladder_stage"], "ladder_stage", col_info, partner
+                    ),
+                    mail_message_id=message.id,
                 )
-            )
-        partners._message_create(values)
+                for partner, message, (_pid, row, new) in zip(partners, messages, tracked, strict=True)
+            ]
+        )
 
     # ------------------------------------------------------------------ nightly run
     @api.model

@@ -1,0 +1,1036 @@
+"""Benchmark of the lifecycle engine on large books: `bash tools/bench.sh bench/ladder.py`.
+
+What it does, for each book size (default: 10,000 partners, then 100,000; 10 orders a partner):
+
+1. Builds its own database: the template (`CRM_LIFECYCLE_BASE_DB`, Odoo's crm/sale/account with
+   Odoo's demo data) is copied to `crm_lifecycle_bench_installed` with its filestore, and the
+   addon is installed there once with `odoo-bin -i crm_lifecycle --stop-after-init`; each size
+   then starts from a fresh copy of that database named `crm_lifecycle_bench`.
+2. Writes the books with set-based SQL in ONE transaction, not through the ORM: this is bench
+   data, written the way Odoo writes these rows (same tables, same columns, same signs) but
+   without Odoo's business logic, so that a million orders take minutes instead of hours.
+   The secondary indexes and foreign keys of the bulk tables are dropped first and recreated
+   after the inserts, then the tables are VACUUM ANALYZEd. The rows:
+   - res_partner: N companies (is_company, commercial_partner_id = id, main company, partner_share,
+     active), 2% of them referred by an earlier one (referred_by_id);
+   - how many orders each partner has is drawn in Python (seeded, reproducible): 10% have none,
+     the others a log-normal count (sigma 1.4) scaled so that the total is exactly
+     N * orders-per-partner: median about 4 orders, a long tail of a few partners with thousands;
+     each partner buys between a start day and an end day (25% stopped buying) within 3 years;
+   - sale_order (state 'sale', date_order spread over the partner's window, ids in date order so
+     that a partner's rows are scattered over the table as in real books) with one
+     sale_order_line each (a product of the template with a cost, 1-10 units at its list price,
+     purchase_price = its cost, as sale_margin sets it);
+   - one posted out_invoice per order (tax-free, a product line linked to the order line through
+     sale_order_line_invoice_rel and a receivable payment_term line, balanced; invoice_date 0-3
+     days after the order; due 30 days later; names INV/YYYY/NNNNNN numbered after the journal's
+     existing ones): 5% are fully reversed by a posted out_refund (reversed_entry_id, linked to the
+     same order line, payment_state 'reversed'/'paid'); of the others, those not yet due are 60%
+     'not_paid', and 3% of the older ones are 'not_paid' (overdue), the rest 'paid'.
+3. Measures, in one process (Odoo loaded in-process, every SQL query counted through Odoo's
+   cursor query hooks):
+   - FLOOR: one hand-written UPDATE res_partner ... FROM (SELECT ... GROUP BY partner) computing
+     the engine's figures (order counts, first/last order, revenue and margin lifetime and 12
+     months net of refunds, overdue amount, same cost rule) for every commercial partner;
+     then the partners' lifecycle columns are reset to what the install left (NULL, prospect);
+   - FULL RECOMPUTE through the nightly cron path (`_cron_recompute(batch_size=2000)` until it
+     returns 0, commit and `env.invalidate_all()` after each batch): wall time, queries, RSS;
+   - NOTHING CHANGED: the same loop again; res_partner rows written must be 0;
+   - the floor's SELECT alone, compared with what the engine wrote (must be equal);
+   - MEMORY: a second full recompute (after the same reset) under tracemalloc: peak Python heap;
+   - ODOO'S OWN: `partners.mapped('total_invoiced')` for the same partners;
+   - PROMPT UPDATE: an invoice created and posted through the ORM (with `lifecycle_defer`) for
+     the partner with the longest history and for one with a single order, then the queries of
+     `partner._lifecycle_recompute()` alone, with the cache as the posting left it, and cold.
+   and prints a PASS/FAIL summary of the targets of the issue.
+
+Options: `--partners N` (repeatable; default 10000 and 100000), `--orders-per-partner`,
+`--batch-size`, `--skip-odoo-total` (skip the slow Odoo computation), `--keep` (keep the databases).
+Environment: CRM_LIFECYCLE_CONF (Odoo config file), CRM_LIFECYCLE_BASE_DB (template database),
+ODOO_PATH (Odoo source, default /opt/odoo18).
+"""
+
+import argparse
+import configparser
+import io
+import math
+import os
+import random
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import tracemalloc
+from collections import defaultdict
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+
+import psycopg2
+from psycopg2 import sql as pgsql
+
+ROOT = Path(__file__).resolve().parent.parent
+ODOO_PATH = Path(os.environ.get("ODOO_PATH", "/opt/odoo18"))
+CONF = os.environ.get("CRM_LIFECYCLE_CONF", str(ROOT / ".build" / "odoo.conf"))
+INSTALLED_DB = "crm_lifecycle_bench_installed"
+BENCH_DB = "crm_lifecycle_bench"
+ADDON = "crm_lifecycle"
+CURSOR_PARAM = "crm_lifecycle.recompute_cursor"
+BULK_TABLES = [
+    "res_partner",
+    "sale_order",
+    "sale_order_line",
+    "account_move",
+    "account_move_line",
+    "sale_order_line_invoice_rel",
+]
+# Targets of the issue
+TARGET_FULL_SECONDS = 60.0
+TARGET_FLOOR_RATIO = 3.0
+TARGET_PROMPT_QUERIES = 25
+TARGET_MEMORY_GROWTH = 1.5  # peak at the largest size / peak at the smallest (10x the partners)
+# Shape of the books
+YEARS_DAYS = 3 * 365
+NO_ORDER_SHARE = 0.10
+SIGMA = 1.4
+CHURN_SHARE = 0.25
+REFERRED_SHARE = 0.02
+REFUND_SHARE = 0.05
+UNPAID_RECENT_SHARE = 0.60
+UNPAID_OLD_SHARE = 0.03
+SEED = 42
+# The figures the floor computes, as engine column -> floor column, and which are money
+FLOOR_FIGURES = {
+    "lifecycle_order_count": "order_count",
+    "lifecycle_order_count_12m": "order_count_12m",
+    "lifecycle_first_order_date": "first_order",
+    "lifecycle_last_order_date": "last_order",
+    "lifecycle_revenue": "revenue",
+    "lifecycle_revenue_12m": "revenue_12m",
+    "lifecycle_margin": "margin",
+    "lifecycle_margin_12m": "margin_12m",
+    "lifecycle_overdue_amount": "overdue_amount",
+}
+FLOOR_MONEY = {"revenue", "revenue_12m", "margin", "margin_12m", "overdue_amount"}
+
+
+def out(line=""):
+    sys.stdout.write(f"{line}\n")
+    sys.stdout.flush()
+
+
+def fmt_int(value):
+    return f"{value:,}"
+
+
+def mib(size):
+    return f"{size / 2**20:,.1f} MiB"
+
+
+# ---------------------------------------------------------------------------------------------- databases
+def db_params():
+    parser = configparser.ConfigParser()
+    parser.read(CONF)
+    options = parser["options"]
+    return {
+        "host": options.get("db_host") or os.environ.get("PGHOST", "127.0.0.1"),
+        "port": options.get("db_port") or os.environ.get("PGPORT", "5432"),
+        "user": options.get("db_user") or os.environ.get("PGUSER"),
+        "password": options.get("db_password") or os.environ.get("PGPASSWORD"),
+        "data_dir": options.get("data_dir"),
+    }
+
+
+def connect(dbname, autocommit=False):
+    params = {k: v for k, v in db_params().items() if k != "data_dir"}
+    conn = psycopg2.connect(dbname=dbname, **params)
+    conn.autocommit = autocommit
+    return conn
+
+
+def filestore(dbname):
+    return Path(db_params()["data_dir"]) / "filestore" / dbname
+
+
+def base_db():
+    name = os.environ.get("CRM_LIFECYCLE_BASE_DB")
+    if name:
+        return name
+    with connect("postgres", autocommit=True) as conn, conn.cursor() as cr:
+        cr.execute("SELECT datname FROM pg_database WHERE datname LIKE 'crm_lifecycle_base_%%' ORDER BY datname")
+        rows = cr.fetchall()
+    if not rows:
+        sys.exit("No template database crm_lifecycle_base_*: run `make test` or `make bench` once to build it.")
+    return rows[0][0]
+
+
+def drop_db(name):
+    assert name.startswith(BENCH_DB), name  # only the databases this script creates
+    conn = connect("postgres", autocommit=True)
+    with conn.cursor() as cr:
+        cr.execute(pgsql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(pgsql.Identifier(name)))
+    conn.close()
+    shutil.rmtree(filestore(name), ignore_errors=True)
+
+
+def copy_db(source, target):
+    drop_db(target)
+    conn = connect("postgres", autocommit=True)
+    with conn.cursor() as cr:
+        cr.execute(
+            pgsql.SQL("CREATE DATABASE {} TEMPLATE {}").format(pgsql.Identifier(target), pgsql.Identifier(source))
+        )
+    conn.close()
+    if filestore(source).is_dir():
+        shutil.copytree(filestore(source), filestore(target))
+
+
+def install_addon(dbname):
+    log = Path(tempfile.gettempdir()) / f"{dbname}-install.log"
+    command = [sys.executable, str(ODOO_PATH / "odoo-bin"), "-c", CONF, "-d", dbname, "-i", ADDON]
+    command += ["--stop-after-init", "--log-level=warn", f"--logfile={log}"]
+    if subprocess.run(command, check=False).returncode:
+        sys.exit(f"Installing {ADDON} on {dbname} failed: see {log}")
+
+
+# ---------------------------------------------------------------------------------------------- the books
+def order_counts(partners, orders_per_partner):
+    """How many orders each partner has: 10% none, log-normal otherwise, total exact."""
+    rng = random.Random(SEED)
+    raw = [0.0 if rng.random() < NO_ORDER_SHARE else rng.lognormvariate(0, SIGMA) for _ in range(partners)]
+    target = partners * orders_per_partner
+    low, high = 0.01, 1000.0
+    for _ in range(100):
+        factor = (low + high) / 2
+        if sum(math.ceil(x * factor) for x in raw) < target:
+            low = factor
+        else:
+            high = factor
+    counts = [math.ceil(x * low) for x in raw]
+    buyers = [i for i, n in enumerate(counts) if n]
+    while sum(counts) != target:  # the last few orders, one by one
+        i = rng.choice(buyers)
+        counts[i] += 1 if sum(counts) < target else (-1 if counts[i] > 1 else 0)
+    return counts
+
+
+def partner_rows(counts):
+    """(index, orders, first day back, last day back, referrer index) for each partner."""
+    rng = random.Random(SEED + 1)
+    rows = []
+    for idx, n in enumerate(counts):
+        start = rng.randint(0, YEARS_DAYS - 1)
+        if n > 1:
+            start = max(start, min(YEARS_DAYS - 1, n // 2))  # big accounts are old accounts
+        if n <= 1:
+            end = start
+        elif rng.random() < CHURN_SHARE:
+            end = rng.randint(0, start)
+        else:
+            end = rng.randint(0, min(30, start))
+        referrer = rng.randrange(idx) if idx and rng.random() < REFERRED_SHARE else None
+        rows.append((idx, n, start, end, referrer))
+    return rows
+
+
+GEN_ORDERS = """
+CREATE TEMP TABLE bench_order ON COMMIT DROP AS
+WITH raw AS (
+    SELECT bp.pid, bp.name AS partner_name,
+           %(today)s::date - (bp.end_back + floor(random() * (bp.start_back - bp.end_back + 1)))::int AS day,
+           floor(random() * 86400)::int AS sec,
+           1 + floor(random() * %(nprod)s)::int AS prod,
+           1 + floor(random() * 10)::int AS qty,
+           random() AS r_refund, random() AS r_pay,
+           floor(random() * 4)::int AS inv_lag, 1 + floor(random() * 60)::int AS refund_lag
+      FROM bench_partner bp CROSS JOIN LATERAL generate_series(1, bp.n)
+), dated AS (
+    SELECT row_number() OVER (ORDER BY r.day, r.sec, r.pid) AS rn, r.*,
+           LEAST(r.day + r.inv_lag, %(today)s::date) AS inv_date
+      FROM raw r
+)
+SELECT d.rn, d.pid, d.partner_name, d.day, d.day + make_interval(secs => d.sec) AS date_order, d.qty,
+       d.inv_date, d.inv_date + 30 AS due, LEAST(d.inv_date + d.refund_lag, %(today)s::date) AS refund_date,
+       d.r_refund < %(refund_share)s AS refunded,
+       CASE WHEN d.r_refund < %(refund_share)s THEN 'reversed'
+            WHEN d.inv_date + 30 >= %(today)s::date THEN
+                 CASE WHEN d.r_pay < %(unpaid_recent)s THEN 'not_paid' ELSE 'paid' END
+            WHEN d.r_pay < %(unpaid_old)s THEN 'not_paid'
+            ELSE 'paid' END AS payment_state,
+       'SB' || lpad(d.rn::text, 8, '0') AS so_name,
+       %(so_base)s + d.rn AS so_id, %(sol_base)s + d.rn AS sol_id,
+       p.product_id, p.name AS product_name, p.uom_id, p.price, p.cost, d.qty * p.price AS amount
+  FROM dated d JOIN bench_product p ON p.idx = d.prod
+"""
+
+GEN_MOVES = """
+CREATE TEMP TABLE bench_move ON COMMIT DROP AS
+WITH m AS (
+    SELECT o.rn AS order_rn, o.pid, o.partner_name, 'out_invoice'::varchar AS move_type, o.inv_date AS day,
+           o.due, o.amount, o.payment_state, o.so_name, o.sol_id, o.product_id, o.product_name, o.uom_id,
+           o.qty, o.price
+      FROM bench_order o
+    UNION ALL
+    SELECT o.rn, o.pid, o.partner_name, 'out_refund', o.refund_date, o.refund_date, o.amount, 'paid', o.so_name,
+           o.sol_id, o.product_id, o.product_name, o.uom_id, o.qty, o.price
+      FROM bench_order o WHERE o.refunded
+), numbered AS (
+    SELECT row_number() OVER (ORDER BY m.day, m.order_rn, m.move_type) AS mrn, m.*,
+           CASE WHEN m.move_type = 'out_invoice' THEN 'INV/' ELSE 'RINV/' END
+               || extract(year FROM m.day)::int || '/' AS prefix,
+           row_number() OVER (PARTITION BY m.move_type, extract(year FROM m.day) ORDER BY m.day, m.order_rn) AS seq
+      FROM m
+)
+SELECT n.*, %(move_base)s + n.mrn AS id,
+       %(aml_base)s + 2 * n.mrn - 1 AS product_line_id, %(aml_base)s + 2 * n.mrn AS term_line_id,
+       CASE WHEN n.move_type = 'out_invoice' THEN 1 ELSE -1 END AS sign,
+       CASE WHEN n.payment_state = 'not_paid' THEN n.amount ELSE 0 END AS residual,
+       n.seq + COALESCE(x.last, 0) AS sequence_number,
+       n.prefix || lpad((n.seq + COALESCE(x.last, 0))::text, 6, '0') AS name
+  FROM numbered n
+  LEFT JOIN (SELECT sequence_prefix, max(sequence_number) AS last FROM account_move
+              WHERE journal_id = %(journal)s GROUP BY sequence_prefix) x ON x.sequence_prefix = n.prefix
+"""
+
+INSERTS = [
+    """
+INSERT INTO res_partner (id, name, complete_name, commercial_company_name, commercial_partner_id, company_id,
+    type, lang, active, is_company, partner_share, color, customer_rank, supplier_rank, invoice_warn, sale_warn,
+    autopost_bills, ladder_stage, value_tier, referred_by_id, email, email_normalized, message_bounce,
+    create_uid, write_uid, create_date, write_date)
+SELECT bp.pid, bp.name, bp.name, bp.name, bp.pid, %(company)s, 'contact', 'en_US', true, true, true, 0,
+       LEAST(bp.n, 1), 0, 'no-message', 'no-message', 'ask', 'prospect', 'lead', bp.ref_pid,
+       'customer' || bp.idx || '@bench.example.com', 'customer' || bp.idx || '@bench.example.com', 0,
+       1, 1, %(now)s::timestamp - make_interval(days => bp.start_back + 1),
+       %(now)s::timestamp - make_interval(days => bp.start_back + 1)
+  FROM bench_partner bp
+""",
+    """
+INSERT INTO sale_order (id, company_id, partner_id, partner_invoice_id, partner_shipping_id, currency_id, user_id,
+    team_id, name, state, invoice_status, currency_rate, amount_untaxed, amount_tax, amount_total, margin,
+    margin_percent, locked, require_signature, require_payment, prepayment_percent, date_order, validity_date,
+    create_uid, write_uid, create_date, write_date)
+SELECT o.so_id, %(company)s, o.pid, o.pid, o.pid, %(currency)s, %(salesman)s, %(team)s, o.so_name, 'sale',
+       CASE WHEN o.refunded THEN 'to invoice' ELSE 'invoiced' END, 1.0, o.amount, 0, o.amount,
+       o.amount - o.qty * o.cost, (o.amount - o.qty * o.cost) / o.amount, false, true, true, 1.0,
+       o.date_order, o.day + 30, 1, 1, o.date_order, o.date_order
+  FROM bench_order o
+""",
+    """
+INSERT INTO sale_order_line (id, order_id, sequence, company_id, currency_id, order_partner_id, salesman_id,
+    product_id, product_uom, state, qty_delivered_method, invoice_status, name, product_uom_qty, price_unit,
+    discount, price_subtotal, price_total, price_tax, price_reduce_taxexcl, price_reduce_taxinc,
+    technical_price_unit, qty_delivered, qty_invoiced, qty_to_invoice, untaxed_amount_invoiced,
+    untaxed_amount_to_invoice, product_packaging_qty, customer_lead, purchase_price, margin, margin_percent,
+    create_uid, write_uid, create_date, write_date)
+SELECT o.sol_id, o.so_id, 10, %(company)s, %(currency)s, o.pid, %(salesman)s, o.product_id, o.uom_id, 'sale',
+       'manual', CASE WHEN o.refunded THEN 'to invoice' ELSE 'invoiced' END, o.product_name, o.qty, o.price,
+       0, o.amount, o.amount, 0, o.price, o.price, o.price, o.qty,
+       CASE WHEN o.refunded THEN 0 ELSE o.qty END, CASE WHEN o.refunded THEN o.qty ELSE 0 END,
+       CASE WHEN o.refunded THEN 0 ELSE o.amount END, CASE WHEN o.refunded THEN o.amount ELSE 0 END,
+       0, 0, o.cost, o.amount - o.qty * o.cost, (o.amount - o.qty * o.cost) / o.amount,
+       1, 1, o.date_order, o.date_order
+  FROM bench_order o
+""",
+    """
+INSERT INTO account_move (id, journal_id, company_id, partner_id, commercial_partner_id, partner_shipping_id,
+    currency_id, reversed_entry_id, invoice_user_id, team_id, sequence_prefix, sequence_number, name, ref, state,
+    move_type, auto_post, payment_reference, payment_state, invoice_partner_display_name, invoice_origin, date,
+    invoice_date, invoice_date_due, invoice_currency_rate, amount_untaxed, amount_tax, amount_total,
+    amount_residual, amount_untaxed_signed, amount_untaxed_in_currency_signed, amount_tax_signed,
+    amount_total_signed, amount_total_in_currency_signed, amount_residual_signed, is_storno,
+    always_tax_exigible, checked, posted_before, made_sequence_gap, create_uid, write_uid, create_date,
+    write_date)
+SELECT m.id, %(journal)s, %(company)s, m.pid, m.pid, m.pid, %(currency)s, inv.id, %(salesman)s, %(team)s,
+       m.prefix, m.sequence_number, m.name,
+       CASE WHEN m.move_type = 'out_refund' THEN 'Reversal of: ' || inv.name END, 'posted', m.move_type, 'no',
+       CASE WHEN m.move_type = 'out_invoice' THEN m.name END, m.payment_state, m.partner_name, m.so_name, m.day,
+       m.day, m.due, 1.0, m.amount, 0, m.amount, m.residual, m.sign * m.amount, m.sign * m.amount, 0,
+       m.sign * m.amount, m.sign * m.amount, m.sign * m.residual, false, false, true, true, false,
+       1, 1, m.day + time '12:00', m.day + time '12:00'
+  FROM bench_move m
+  LEFT JOIN bench_move inv ON m.move_type = 'out_refund' AND inv.move_type = 'out_invoice'
+                          AND inv.order_rn = m.order_rn
+""",
+    """
+INSERT INTO account_move_line (id, move_id, journal_id, company_id, company_currency_id, currency_id, sequence,
+    account_id, partner_id, product_id, product_uom_id, move_name, parent_state, name, display_type, date,
+    invoice_date, date_maturity, debit, credit, balance, amount_currency, amount_residual,
+    amount_residual_currency, quantity, price_unit, price_subtotal, price_total, discount,
+    discount_amount_currency, discount_balance, tax_tag_invert, reconciled, create_uid, write_uid, create_date,
+    write_date)
+SELECT m.product_line_id, m.id, %(journal)s, %(company)s, %(currency)s, %(currency)s, 10, %(income)s, m.pid,
+       m.product_id, m.uom_id, m.name, 'posted', m.product_name, 'product', m.day, m.day, NULL,
+       CASE WHEN m.sign < 0 THEN m.amount ELSE 0 END, CASE WHEN m.sign > 0 THEN m.amount ELSE 0 END,
+       -m.sign * m.amount, -m.sign * m.amount, 0, 0, m.qty, m.price, m.amount, m.amount, 0, NULL, NULL,
+       m.sign > 0, false, 1, 1, m.day + time '12:00', m.day + time '12:00'
+  FROM bench_move m
+UNION ALL
+SELECT m.term_line_id, m.id, %(journal)s, %(company)s, %(currency)s, %(currency)s, 12000, %(receivable)s, m.pid,
+       NULL, NULL, m.name, 'posted', m.name, 'payment_term', m.day, m.day, m.due,
+       CASE WHEN m.sign > 0 THEN m.amount ELSE 0 END, CASE WHEN m.sign < 0 THEN m.amount ELSE 0 END,
+       m.sign * m.amount, m.sign * m.amount, m.sign * m.residual, m.sign * m.residual, 0, 0, 0, 0, 0, 0, 0,
+       false, m.residual = 0, 1, 1, m.day + time '12:00', m.day + time '12:00'
+  FROM bench_move m
+""",
+    """
+INSERT INTO sale_order_line_invoice_rel (invoice_line_id, order_line_id)
+SELECT m.product_line_id, m.sol_id FROM bench_move m
+""",
+]
+
+
+def generate_books(dbname, partners, orders_per_partner, today, now):
+    """Write the books in one transaction (see the module docstring). Returns the partner facts."""
+    started = time.monotonic()
+    counts = order_counts(partners, orders_per_partner)
+    rows = partner_rows(counts)
+    conn = connect(dbname)
+    cr = conn.cursor()
+    cr.execute("SET LOCAL work_mem = '256MB'; SET LOCAL maintenance_work_mem = '1GB'; SELECT setseed(%s)", [0.42])
+    cr.execute("SELECT id FROM res_company ORDER BY id LIMIT 1")
+    company = cr.fetchone()[0]
+    cr.execute("SELECT currency_id FROM res_company WHERE id = %s", [company])
+    currency = cr.fetchone()[0]
+    cr.execute(
+        "SELECT id, default_account_id FROM account_journal WHERE type = 'sale' AND company_id = %s"
+        " ORDER BY id LIMIT 1",
+        [company],
+    )
+    journal, income = cr.fetchone()
+    cr.execute(
+        """SELECT l.account_id FROM account_move_line l JOIN account_move m ON m.id = l.move_id
+            WHERE m.move_type = 'out_invoice' AND l.display_type = 'payment_term' AND m.company_id = %s
+            ORDER BY l.id LIMIT 1""",
+        [company],
+    )
+    receivable = (cr.fetchone() or [None])[0]
+    if not receivable:
+        cr.execute("SELECT id FROM account_account WHERE account_type = 'asset_receivable' ORDER BY id LIMIT 1")
+        receivable = cr.fetchone()[0]
+    cr.execute("SELECT id FROM res_users WHERE login = 'admin'")
+    salesman = (cr.fetchone() or [2])[0]
+    cr.execute("SELECT id FROM crm_team ORDER BY sequence, id LIMIT 1")
+    team = (cr.fetchone() or [None])[0]
+    cr.execute(
+        """CREATE TEMP TABLE bench_product ON COMMIT DROP AS
+           SELECT row_number() OVER (ORDER BY pp.id) AS idx, pp.id AS product_id, pt.name->>'en_US' AS name,
+                  pt.uom_id, pt.list_price AS price, (pp.standard_price->>%(key)s)::numeric AS cost
+             FROM product_product pp JOIN product_template pt ON pt.id = pp.product_tmpl_id
+            WHERE pt.sale_ok AND pt.active AND pp.active AND pt.type IN ('consu', 'service')
+              AND pt.list_price > 0 AND pp.standard_price ? %(key)s
+              AND (pt.company_id IS NULL OR pt.company_id = %(company)s)
+            ORDER BY pp.id LIMIT 12""",
+        {"key": str(company), "company": company},
+    )
+    nprod = cr.rowcount
+    cr.execute("SELECT COALESCE(max(id), 0) FROM res_partner")
+    partner_base = cr.fetchone()[0]
+    bases = {}
+    for table in ("sale_order", "sale_order_line", "account_move", "account_move_line"):
+        cr.execute(pgsql.SQL("SELECT COALESCE(max(id), 0) FROM {}").format(pgsql.Identifier(table)))
+        bases[table] = cr.fetchone()[0]
+
+    cr.execute(
+        """CREATE TEMP TABLE bench_partner (idx int, pid int, name varchar, n int, start_back int, end_back int,
+                                              ref_pid int) ON COMMIT DROP"""
+    )
+    buffer = io.StringIO()
+    for idx, n, start, end, referrer in rows:
+        ref = "\\N" if referrer is None else partner_base + 1 + referrer
+        buffer.write(f"{idx + 1}\t{partner_base + 1 + idx}\tBench Customer {idx + 1:06d}\t{n}\t{start}\t{end}\t{ref}\n")
+    buffer.seek(0)
+    cr.copy_from(buffer, "bench_partner")
+
+    # drop the secondary indexes and foreign keys of the bulk tables, recreated after the inserts
+    cr.execute(
+        """SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i
+            WHERE i.indrelid = ANY(%s::regclass[]) AND NOT i.indisprimary
+              AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)""",
+        [BULK_TABLES],
+    )
+    indexes = cr.fetchall()
+    cr.execute(
+        """SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint
+            WHERE conrelid = ANY(%s::regclass[]) AND contype = 'f'""",
+        [BULK_TABLES],
+    )
+    foreign_keys = cr.fetchall()
+    for table, name, _definition in foreign_keys:
+        cr.execute(
+            pgsql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(pgsql.Identifier(table), pgsql.Identifier(name))
+        )
+    for name, _definition in indexes:
+        cr.execute(pgsql.SQL("DROP INDEX {}").format(pgsql.Identifier(name)))
+
+    params = {
+        "today": today,
+        "now": now,
+        "company": company,
+        "currency": currency,
+        "journal": journal,
+        "income": income,
+        "receivable": receivable,
+        "salesman": salesman,
+        "team": team,
+        "nprod": nprod,
+        "refund_share": REFUND_SHARE,
+        "unpaid_recent": UNPAID_RECENT_SHARE,
+        "unpaid_old": UNPAID_OLD_SHARE,
+        "so_base": bases["sale_order"],
+        "sol_base": bases["sale_order_line"],
+        "move_base": bases["account_move"],
+        "aml_base": bases["account_move_line"],
+    }
+    cr.execute(GEN_ORDERS, params)
+    cr.execute(GEN_MOVES, params)
+    for statement in INSERTS:
+        cr.execute(statement, params)
+    for _name, definition in indexes:
+        cr.execute(definition)
+    for table, name, definition in foreign_keys:
+        cr.execute(
+            pgsql.SQL("ALTER TABLE {} ADD CONSTRAINT {} ").format(pgsql.Identifier(table), pgsql.Identifier(name))
+            + pgsql.SQL(definition)
+        )
+    for table, seq in [(t, f"{t}_id_seq") for t in BULK_TABLES if t != "sale_order_line_invoice_rel"]:
+        cr.execute(
+            pgsql.SQL("SELECT setval({}, (SELECT max(id) FROM {}))").format(pgsql.Literal(seq), pgsql.Identifier(table))
+        )
+    conn.commit()
+    generated = time.monotonic() - started
+    conn.autocommit = True
+    cr.execute(
+        "VACUUM ANALYZE res_partner, sale_order, sale_order_line, account_move, account_move_line, "
+        "sale_order_line_invoice_rel"
+    )
+    cr.execute(
+        """SELECT (SELECT count(*) FROM sale_order WHERE state = 'sale'),
+                  (SELECT count(*) FROM account_move WHERE move_type = 'out_invoice' AND state = 'posted'),
+                  (SELECT count(*) FROM account_move WHERE move_type = 'out_refund' AND state = 'posted'),
+                  (SELECT count(*) FROM account_move_line),
+                  pg_database_size(current_database())"""
+    )
+    n_orders, n_invoices, n_refunds, n_lines, size = cr.fetchone()
+    conn.close()
+    buyers = sorted(n for n in counts if n)
+    longest = max(range(partners), key=counts.__getitem__)
+    single = next(i for i, n in enumerate(counts) if n == 1)
+    out(
+        f"books: {fmt_int(partners)} partners ({sum(1 for n in counts if not n) / partners:.0%} without orders), "
+        f"{fmt_int(n_orders)} confirmed orders, {fmt_int(n_invoices)} posted invoices, "
+        f"{fmt_int(n_refunds)} refunds, {fmt_int(n_lines)} journal items"
+    )
+    out(
+        f"orders per partner: median {statistics.median(counts):g}, median of buyers {statistics.median(buyers):g}, "
+        f"max {fmt_int(max(counts))}, partners with 1,000+ orders: {sum(1 for n in counts if n >= 1000)}"
+    )
+    vacuum = time.monotonic() - started - generated
+    out(
+        f"generated in {generated:.1f} s with set-based SQL in one transaction (+ {vacuum:.1f} s VACUUM ANALYZE); "
+        f"database {mib(size)}"
+    )
+    return {
+        "company": company,
+        "partner_base": partner_base,
+        "partner_last": partner_base + partners,
+        "longest": (partner_base + 1 + longest, counts[longest]),
+        "single": (partner_base + 1 + single, 1),
+    }
+
+
+# ---------------------------------------------------------------------------------------------- measuring
+class QueryCounter:
+    """Counts the queries of Odoo cursors through the thread's query hooks (odoo.sql_db.Cursor.execute)."""
+
+    TABLE = re.compile(r"\b(?:FROM|INTO|UPDATE)\s+\"?(\w+)", re.IGNORECASE)
+
+    def __init__(self):
+        self.count = 0
+        self.seconds = 0.0
+        self.kinds = defaultdict(lambda: [0, 0.0])
+        self.rows_written = defaultdict(int)
+
+    def __call__(self, cr, query, params, start, delay):
+        self.count += 1
+        self.seconds += delay
+        text = query.decode() if isinstance(query, bytes) else str(query)
+        head = text.lstrip().split(None, 1)[0].upper() if text.strip() else "?"
+        if "WITH so_rows" in text:
+            kind = "engine figures query"
+        elif "percentile_disc" in text:
+            kind = "engine rankings query"
+        else:
+            match = self.TABLE.search(text)
+            kind = f"{head} {match.group(1) if match else ''}".strip()
+        self.kinds[kind][0] += 1
+        self.kinds[kind][1] += delay
+        if head in ("UPDATE", "INSERT", "DELETE") and cr.rowcount > 0:
+            match = self.TABLE.search(text)
+            self.rows_written[f"{head} {match.group(1) if match else '?'}"] += cr.rowcount
+
+    @contextmanager
+    def counting(self):
+        thread = threading.current_thread()
+        previous = getattr(thread, "query_hooks", ())
+        thread.query_hooks = (*previous, self)
+        try:
+            yield self
+        finally:
+            thread.query_hooks = previous
+
+    def top(self, limit=6):
+        return sorted(self.kinds.items(), key=lambda item: -item[1][1])[:limit]
+
+
+def rss():
+    status = Path("/proc/self/status").read_text()
+    values = dict(re.findall(r"^(Vm\w+):\s+(\d+) kB", status, re.MULTILINE))
+    return int(values["VmRSS"]) * 1024, int(values["VmHWM"]) * 1024
+
+
+def reset_peak_rss():
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
+def partners_written(cr, since_xid):
+    """res_partner rows whose current version was written by a transaction after `since_xid`."""
+    cr.execute("SELECT count(*) FROM res_partner WHERE xmin::text::bigint > %s", [since_xid % 2**32])
+    return cr.fetchone()[0]
+
+
+def current_xid(cr):
+    cr.execute("SELECT txid_current()")
+    xid = cr.fetchone()[0]
+    cr.commit()  # pylint: disable=invalid-commit
+    return xid
+
+
+def run_cron(env, batch_size):
+    """The nightly run as ir.cron runs it: one batch per call, commit and invalidate between batches."""
+    cr = env.cr
+    engine = env["crm.lifecycle.engine"]
+    batches = 0
+    while True:
+        remaining = engine._cron_recompute(batch_size=batch_size)
+        cr.commit()  # pylint: disable=invalid-commit
+        env.invalidate_all()
+        batches += 1
+        if not remaining:
+            return batches
+
+
+def start_run(env):
+    env["ir.config_parameter"].sudo().set_param(CURSOR_PARAM, 0)
+    env.cr.commit()  # pylint: disable=invalid-commit
+    env.invalidate_all()
+
+
+def floor_select(company, today, grace):
+    """The per-partner figures of every commercial partner, in one statement (the floor)."""
+    from odoo.tools import SQL
+
+    return SQL(
+        """
+WITH moves AS (
+    SELECT am.id, am.commercial_partner_id AS pid, am.move_type, am.invoice_date, am.amount_untaxed_signed,
+           am.amount_residual_signed, am.payment_state, am.invoice_date_due
+      FROM account_move am
+     WHERE am.company_id = %(company)s AND am.state = 'posted' AND am.move_type IN ('out_invoice', 'out_refund')
+), purchases AS (
+    SELECT rp.commercial_partner_id AS pid, so.date_order::date AS day
+      FROM sale_order so JOIN res_partner rp ON rp.id = so.partner_id
+     WHERE so.company_id = %(company)s AND so.state = 'sale'
+    UNION ALL
+    SELECT m.pid, m.invoice_date FROM moves m
+     WHERE m.move_type = 'out_invoice'
+       AND NOT EXISTS (SELECT 1 FROM account_move_line l JOIN sale_order_line_invoice_rel r ON r.invoice_line_id = l.id
+                        WHERE l.move_id = m.id)
+), purchase_figures AS (
+    SELECT pid, count(*) AS order_count, count(*) FILTER (WHERE day >= %(since)s) AS order_count_12m,
+           min(day) AS first_order, max(day) AS last_order
+      FROM purchases GROUP BY pid
+), move_figures AS (
+    SELECT pid, sum(amount_untaxed_signed) AS revenue,
+           sum(amount_untaxed_signed) FILTER (WHERE invoice_date >= %(since)s) AS revenue_12m,
+           sum(amount_residual_signed) FILTER (WHERE move_type = 'out_invoice'
+               AND payment_state IN ('not_paid', 'partial') AND invoice_date_due < %(overdue_before)s) AS overdue
+      FROM moves GROUP BY pid
+), line_cost AS (
+    SELECT r.invoice_line_id, avg(sol.purchase_price) AS price
+      FROM sale_order_line_invoice_rel r JOIN sale_order_line sol ON sol.id = r.order_line_id
+     GROUP BY r.invoice_line_id
+), cost_figures AS (
+    SELECT m.pid, sum(c.cost) AS cost, sum(c.cost) FILTER (WHERE m.invoice_date >= %(since)s) AS cost_12m
+      FROM moves m
+      JOIN account_move_line aml ON aml.move_id = m.id AND aml.display_type = 'product'
+      JOIN product_product pp ON pp.id = aml.product_id
+      LEFT JOIN line_cost lc ON lc.invoice_line_id = aml.id
+     CROSS JOIN LATERAL (
+        SELECT CASE WHEN m.move_type = 'out_refund' THEN -1 ELSE 1 END * aml.quantity * COALESCE(
+                   lc.price * CASE WHEN aml.amount_currency <> 0 THEN abs(aml.balance / aml.amount_currency) ELSE 1 END,
+                   (pp.standard_price ->> %(company_key)s)::numeric, 0) AS cost) c
+     GROUP BY m.pid
+)
+SELECT p.id AS pid,
+       COALESCE(pf.order_count, 0) AS order_count, COALESCE(pf.order_count_12m, 0) AS order_count_12m,
+       pf.first_order, pf.last_order,
+       round(COALESCE(mf.revenue, 0), 2) AS revenue, round(COALESCE(mf.revenue_12m, 0), 2) AS revenue_12m,
+       round(COALESCE(mf.revenue, 0) - COALESCE(cf.cost, 0), 2) AS margin,
+       round(COALESCE(mf.revenue_12m, 0) - COALESCE(cf.cost_12m, 0), 2) AS margin_12m,
+       round(COALESCE(mf.overdue, 0), 2) AS overdue_amount
+  FROM res_partner p
+  LEFT JOIN purchase_figures pf ON pf.pid = p.id
+  LEFT JOIN move_figures mf ON mf.pid = p.id
+  LEFT JOIN cost_figures cf ON cf.pid = p.id
+ WHERE p.active AND (p.is_company OR p.parent_id IS NULL)
+        """,
+        company=company,
+        company_key=str(company),
+        since=today - timedelta(days=365),
+        overdue_before=today - timedelta(days=grace),
+    )
+
+
+def floor_update(company, today, grace):
+    from odoo.tools import SQL
+
+    return SQL(
+        "UPDATE res_partner AS p SET %s FROM (%s) AS f WHERE p.id = f.pid",
+        SQL(", ").join(SQL("%s = f.%s", SQL.identifier(c), SQL.identifier(f)) for c, f in FLOOR_FIGURES.items()),
+        floor_select(company, today, grace),
+    )
+
+
+def compare_with_floor(env, company, today, grace):
+    """Partners whose stored figures differ from the floor's."""
+    from odoo.tools import SQL
+
+    differs = SQL(" OR ").join(
+        SQL("abs(COALESCE(p.%s, 0) - f.%s) > 0.005", SQL.identifier(col), SQL.identifier(fig))
+        if fig in FLOOR_MONEY
+        else SQL("p.%s IS DISTINCT FROM f.%s", SQL.identifier(col), SQL.identifier(fig))
+        for col, fig in FLOOR_FIGURES.items()
+    )
+    env.cr.execute(
+        SQL(
+            "SELECT count(*), count(*) FILTER (WHERE %s) FROM (%s) AS f JOIN res_partner p ON p.id = f.pid",
+            differs,
+            floor_select(company, today, grace),
+        )
+    )
+    return env.cr.fetchone()
+
+
+def reset_partners(env, books, vacuum_conn):
+    """Put the bench partners back in the state the install left them in, then VACUUM."""
+    from odoo.tools import SQL
+
+    cr = env.cr
+    bench = SQL("BETWEEN %s AND %s", books["partner_base"] + 1, books["partner_last"])
+    cr.execute(SQL("DELETE FROM crm_ladder_history WHERE partner_id %s", bench))
+    cr.execute(SQL("DELETE FROM mail_message WHERE model = 'res.partner' AND res_id %s", bench))
+    figures = SQL(", ").join(
+        SQL("%s = NULL", SQL.identifier(col))
+        for col in env["res.partner"]._fields
+        if col.startswith("lifecycle_") and col not in ("lifecycle_targeted",) and env["res.partner"]._fields[col].store
+    )
+    cr.execute(
+        SQL(
+            "UPDATE res_partner SET ladder_stage = 'prospect', ladder_since = NULL, ladder_reason_data = NULL,"
+            " value_tier = 'lead', relationship_type = NULL, %s WHERE id %s",
+            figures,
+            bench,
+        )
+    )
+    cr.commit()  # pylint: disable=invalid-commit
+    env.invalidate_all()
+    with vacuum_conn.cursor() as vcr:
+        vcr.execute("VACUUM ANALYZE res_partner, crm_ladder_history, mail_message")
+
+
+def timed_full_run(env, batch_size, counter):
+    start_run(env)
+    with counter.counting():
+        started = time.monotonic()
+        batches = run_cron(env, batch_size)
+        elapsed = time.monotonic() - started
+    return elapsed, batches
+
+
+def post_invoice(env, partner_id, product_id):
+    from odoo import Command, fields
+
+    move = (
+        env["account.move"]
+        .with_context(lifecycle_defer=True)
+        .create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": partner_id,
+                "invoice_date": fields.Date.context_today(env["res.partner"]),
+                "invoice_line_ids": [Command.create({"product_id": product_id, "quantity": 1, "price_unit": 100.0})],
+            }
+        )
+    )
+    move.action_post()
+    env.flush_all()
+    return move
+
+
+def prompt_update(env, partner_id, product_id, cold):
+    """Queries of the lifecycle update alone after one new posted invoice."""
+    partner = env["res.partner"].browse(partner_id)
+    before = partner.lifecycle_order_count
+    post_invoice(env, partner_id, product_id)
+    if cold:
+        env.invalidate_all()
+    counter = QueryCounter()
+    with counter.counting():
+        started = time.monotonic()
+        partner._lifecycle_recompute()
+        elapsed = time.monotonic() - started
+    env.cr.commit()  # pylint: disable=invalid-commit
+    env.invalidate_all()
+    after = env["res.partner"].browse(partner_id).lifecycle_order_count
+    return counter.count, elapsed, after - before
+
+
+def measure(args, partners, books):
+    import odoo
+    from odoo.modules.registry import Registry
+
+    results = {"partners": partners}
+    registry = Registry(BENCH_DB)
+    vacuum_conn = connect(BENCH_DB, autocommit=True)
+    with registry.cursor() as cr:
+        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+        company = books["company"]
+        today = odoo.fields.Date.context_today(env["res.partner"])
+        grace = env["res.company"].browse(company).lifecycle_overdue_grace_days
+        n_commercial = env["res.partner"].search_count(["|", ("is_company", "=", True), ("parent_id", "=", False)])
+        out(f"commercial partners recomputed by the nightly run: {fmt_int(n_commercial)}")
+
+        # ---------------------------------------------------------------- the floor
+        counter = QueryCounter()
+        started = time.monotonic()
+        with counter.counting():
+            cr.execute(floor_update(company, today, grace))
+        floor_rows = cr.rowcount
+        cr.commit()  # pylint: disable=invalid-commit
+        results["floor"] = time.monotonic() - started
+        out(
+            f"FLOOR (one UPDATE ... FROM (SELECT ... GROUP BY partner), 9 figures): {results['floor']:.1f} s, "
+            f"{counter.count} query, {fmt_int(floor_rows)} rows written"
+        )
+        reset_partners(env, books, vacuum_conn)
+
+        # ---------------------------------------------------------------- full recompute
+        counter = QueryCounter()
+        rss_before, _hwm = rss()
+        peak_ok = reset_peak_rss()
+        since_xid = current_xid(cr)
+        elapsed, batches = timed_full_run(env, args.batch_size, counter)
+        rss_after, hwm = rss()
+        written = partners_written(cr, since_xid)
+        cr.commit()  # pylint: disable=invalid-commit
+        cr.execute("SELECT count(*) FROM crm_ladder_history")
+        history = cr.fetchone()[0]
+        results.update(full=elapsed, full_queries=counter.count, full_rows=written, rss_growth=rss_after - rss_before)
+        results["rss_peak"] = hwm - rss_before if peak_ok else None
+        results["ratio_floor"] = elapsed / results["floor"]
+        out(f"FULL RECOMPUTE (cron path, batch {args.batch_size}, {batches} batches): wall {elapsed:.1f} s")
+        out(
+            f"  queries: {fmt_int(counter.count)} ({counter.count / batches:.1f} per batch), "
+            f"SQL time {counter.seconds:.1f} s, Python time {elapsed - counter.seconds:.1f} s"
+        )
+        out(f"  partners per second: {fmt_int(round(n_commercial / elapsed))}")
+        out(f"  rows written: res_partner {fmt_int(written)}, crm_ladder_history {fmt_int(history)}")
+        out(
+            f"  RSS growth: {mib(rss_after - rss_before)} retained, "
+            f"{mib(results['rss_peak']) if peak_ok else 'n/a'} peak over the start"
+        )
+        out("  where the SQL time goes: " + "; ".join(f"{k} {n}x {s:.1f} s" for k, (n, s) in counter.top()))
+        out(f"  engine / floor: {results['ratio_floor']:.2f}x")
+
+        # ---------------------------------------------------------------- nothing changed
+        counter = QueryCounter()
+        since_xid = current_xid(cr)
+        elapsed, batches = timed_full_run(env, args.batch_size, counter)
+        unchanged_rows = partners_written(cr, since_xid)
+        cr.commit()  # pylint: disable=invalid-commit
+        results.update(unchanged=elapsed, unchanged_rows=unchanged_rows)
+        updates = sum(n for k, n in counter.rows_written.items() if k == "UPDATE res_partner")
+        out(
+            f"NOTHING CHANGED (same loop again): wall {elapsed:.1f} s, {fmt_int(counter.count)} queries, "
+            f"res_partner rows written {fmt_int(unchanged_rows)} (UPDATE rowcount {fmt_int(updates)})"
+        )
+
+        # ---------------------------------------------------------------- the floor's SELECT vs the engine
+        started = time.monotonic()
+        cr.execute(floor_select(company, today, grace))
+        cr.fetchall()
+        select_alone = time.monotonic() - started
+        compared, differing = compare_with_floor(env, company, today, grace)
+        cr.commit()  # pylint: disable=invalid-commit
+        results["floor_mismatch"] = differing
+        out(
+            f"FLOOR SELECT alone: {select_alone:.1f} s; engine figures equal to the floor's for "
+            f"{fmt_int(compared - differing)} of {fmt_int(compared)} partners"
+        )
+
+        # ---------------------------------------------------------------- memory
+        reset_partners(env, books, vacuum_conn)
+        counter = QueryCounter()
+        start_run(env)
+        tracemalloc.start()
+        with counter.counting():
+            started = time.monotonic()
+            run_cron(env, args.batch_size)
+            traced = time.monotonic() - started
+        _current, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        results["heap_peak"] = peak
+        out(f"MEMORY (second full recompute under tracemalloc, {traced:.1f} s): Python heap peak {mib(peak)}")
+
+        # ---------------------------------------------------------------- Odoo's own total_invoiced
+        if args.skip_odoo_total:
+            out("ODOO'S OWN total_invoiced: skipped (--skip-odoo-total)")
+        else:
+            ids = env["res.partner"].search(["|", ("is_company", "=", True), ("parent_id", "=", False)]).ids
+            env.invalidate_all()
+            counter = QueryCounter()
+            with counter.counting():
+                started = time.monotonic()
+                totals = env["res.partner"].browse(ids).mapped("total_invoiced")
+                odoo_time = time.monotonic() - started
+            env.invalidate_all()
+            revenue = env["res.partner"].browse(ids).mapped("lifecycle_revenue")
+            differ = sum(1 for a, b in zip(totals, revenue, strict=True) if abs(a - b) > 0.005)
+            results["odoo"] = odoo_time
+            out(
+                f"ODOO'S OWN res.partner.total_invoiced for the same {fmt_int(len(ids))} partners: {odoo_time:.1f} s, "
+                f"{fmt_int(counter.count)} queries; odoo / engine: {odoo_time / results['full']:.1f}x; "
+                f"equal to the engine's revenue for {fmt_int(len(ids) - differ)}"
+            )
+
+        # ---------------------------------------------------------------- prompt update
+        env.cr.execute(
+            "SELECT pp.id FROM product_product pp JOIN product_template pt ON pt.id = pp.product_tmpl_id"
+            " WHERE pt.sale_ok AND pt.list_price > 0 AND pt.type = 'service' ORDER BY pp.id LIMIT 1"
+        )
+        product_id = env.cr.fetchone()[0]
+        results["prompt"] = {}
+        for label, (partner_id, history_length) in (("longest", books["longest"]), ("single", books["single"])):
+            for cold in (False, True):
+                queries, elapsed, delta = prompt_update(env, partner_id, product_id, cold)
+                results["prompt"][(label, cold)] = queries
+                out(
+                    f"PROMPT UPDATE, partner with {fmt_int(history_length)} order(s), one more invoice posted, "
+                    f"{'cold cache' if cold else 'cache as the posting left it'}: {queries} queries, "
+                    f"{elapsed * 1000:.0f} ms, order count +{delta}"
+                )
+    vacuum_conn.close()
+    Registry.delete(BENCH_DB)
+    odoo.sql_db.close_db(BENCH_DB)
+    return results
+
+
+# ---------------------------------------------------------------------------------------------- main
+def summary(all_results):
+    largest = all_results[-1]
+    smallest = all_results[0]
+    rows = []
+
+    def add(target, value, ok):
+        rows.append((target, value, "n/a" if ok is None else ("PASS" if ok else "FAIL")))
+
+    size = fmt_int(largest["partners"])
+    add(
+        f"full recompute of {size} partners <= {TARGET_FULL_SECONDS:.0f} s",
+        f"{largest['full']:.1f} s",
+        largest["full"] <= TARGET_FULL_SECONDS if largest["partners"] >= 100_000 else None,
+    )
+    add(
+        f"full recompute within {TARGET_FLOOR_RATIO:.0f}x the floor ({size} partners)",
+        f"{largest['ratio_floor']:.2f}x",
+        largest["ratio_floor"] <= TARGET_FLOOR_RATIO,
+    )
+    if len(all_results) > 1:
+        growth = largest["heap_peak"] / smallest["heap_peak"]
+        add(
+            f"memory flat: heap peak at {size} <= {TARGET_MEMORY_GROWTH}x at {fmt_int(smallest['partners'])}",
+            f"{mib(smallest['heap_peak'])} -> {mib(largest['heap_peak'])} ({growth:.2f}x)",
+            growth <= TARGET_MEMORY_GROWTH,
+        )
+    else:
+        add("memory flat (needs two sizes)", mib(largest["heap_peak"]), None)
+    unchanged = [r["unchanged_rows"] for r in all_results]
+    add(
+        "recompute with nothing changed writes nothing",
+        " / ".join(fmt_int(n) for n in unchanged) + " rows",
+        not any(unchanged),
+    )
+    worst = max(n for r in all_results for n in r["prompt"].values())
+    add(
+        f"prompt update after one invoice <= {TARGET_PROMPT_QUERIES} queries, any history length",
+        f"max {worst} queries",
+        worst <= TARGET_PROMPT_QUERIES,
+    )
+    mismatch = sum(r["floor_mismatch"] for r in all_results)
+    add("engine figures equal the floor's (check of the bench)", f"{mismatch} partners differ", not mismatch)
+    width = max(len(r[0]) for r in rows)
+    out()
+    out("SUMMARY")
+    for target, value, verdict in rows:
+        out(f"  {verdict:<4}  {target:<{width}}  {value}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--partners", type=int, action="append", help="book size (repeatable; default 10000 100000)")
+    parser.add_argument("--orders-per-partner", type=int, default=10)
+    parser.add_argument("--batch-size", type=int, default=2000)
+    parser.add_argument("--skip-odoo-total", action="store_true", help="skip Odoo's own total_invoiced (slow)")
+    parser.add_argument("--keep", action="store_true", help=f"keep {BENCH_DB} (last size) and {INSTALLED_DB}")
+    args = parser.parse_args()
+    sizes = sorted(args.partners or [10_000, 100_000])
+
+    import odoo
+
+    odoo.tools.config.parse_config(["-c", CONF, "-d", BENCH_DB, "--log-level=warn"])
+    template = base_db()
+    out(f"template {template}: copying to {INSTALLED_DB} and installing {ADDON} (once for all sizes)")
+    started = time.monotonic()
+    copy_db(template, INSTALLED_DB)
+    install_addon(INSTALLED_DB)
+    out(f"installed in {time.monotonic() - started:.0f} s")
+    all_results = []
+    try:
+        for partners in sizes:
+            out()
+            out(f"===== {fmt_int(partners)} partners, {fmt_int(partners * args.orders_per_partner)} orders =====")
+            copy_db(INSTALLED_DB, BENCH_DB)
+            now = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
+            today = odoo.fields.Date.today()
+            books = generate_books(BENCH_DB, partners, args.orders_per_partner, today, now)
+            all_results.append(measure(args, partners, books))
+            if not args.keep or partners != sizes[-1]:
+                drop_db(BENCH_DB)
+    finally:
+        if not args.keep:
+            drop_db(BENCH_DB)
+            drop_db(INSTALLED_DB)
+    summary(all_results)
+
+
+if __name__ == "__main__":
+    main()
