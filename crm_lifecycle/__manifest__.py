@@ -48,5 +48,6 @@ Odoo, gives each a value tier from real margin, and explains why in plain words.
             "crm_lifecycle/static/tests/tours/**/*",
         ],
     },
+    "uninstall_hook": "uninstall_hook",
     "application": True,
 }

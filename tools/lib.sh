@@ -179,6 +179,7 @@ ensure_base_db() {
     done
     say "Building the template database $BASE_DB with $deps (about 2 minutes, once)"
     local log=$BUILD/$BASE_DB.log
+    : > "$log"
     if ! odoo -d "$BASE_DB" -i "$deps" --stop-after-init --log-level=info --logfile="$log"; then
         tail -40 "$log"; die "installing $deps failed, see $log"
     fi
@@ -206,6 +207,7 @@ install_addon() {
         action=-u
     fi
     say "Installing $ADDON on $db"
+    : > "$log"  # Odoo appends to a log file: start empty so that old errors are not read again
     if ! odoo -d "$db" $action "$ADDON" --stop-after-init --log-level=info --logfile="$log"; then
         tail -40 "$log"; die "installing $ADDON on $db failed, see $log"
     fi

@@ -39,5 +39,10 @@ class CrmLead(models.Model):
 
     def _message_post_after_hook(self, message, msg_vals):
         # a note, an e-mail or a completed activity is an interaction: the lead is no longer a mere target
-        self.filtered("lifecycle_targeted").write({"lifecycle_targeted": False})
+        # (Odoo's own notifications, such as the one on creation, are not)
+        interaction = message.message_type in ("comment", "email") or message.subtype_id == self.env.ref(
+            "mail.mt_activities", raise_if_not_found=False
+        )
+        if interaction:
+            self.filtered("lifecycle_targeted").write({"lifecycle_targeted": False})
         return super()._message_post_after_hook(message, msg_vals)

@@ -39,9 +39,9 @@ DEMO_BOOKS = [
     ("res_partner_silverline_demo", [(3, "promo", 40, True), (1, "promo", 30, True)], False),
 ]
 DEMO_PRODUCTS = {
-    "day": ("Lifecycle Demo: Consulting Day", 1000.0, 600.0),
-    "kit": ("Lifecycle Demo: Equipment Kit", 500.0, 320.0),
-    "promo": ("Lifecycle Demo: Promotional Bundle", 80.0, 110.0),
+    "day": "crm_lifecycle.product_consulting_day_demo",
+    "kit": "crm_lifecycle.product_equipment_kit_demo",
+    "promo": "crm_lifecycle.product_promotional_bundle_demo",
 }
 
 
@@ -57,18 +57,7 @@ class CrmLifecycleDemo(models.AbstractModel):
             return  # no chart of accounts: nothing can be invoiced
         today = fields.Date.context_today(self)
         self = self.with_context(lifecycle_defer=True)  # one computation at the end, not one per document
-        products = {
-            key: self.env["product.product"].create(
-                {
-                    "name": name,
-                    "type": "service",
-                    "list_price": price,
-                    "standard_price": cost,
-                    "invoice_policy": "order",
-                }
-            )
-            for key, (name, price, cost) in DEMO_PRODUCTS.items()
-        }
+        products = {key: self.env.ref(xmlid) for key, xmlid in DEMO_PRODUCTS.items()}
         refunds = self.env["account.move"]
         for xmlid, orders, refund in DEMO_BOOKS:
             partner = self.env.ref(f"crm_lifecycle.{xmlid}")
@@ -92,9 +81,13 @@ class CrmLifecycleDemo(models.AbstractModel):
                 invoice.write({"invoice_date": day, "invoice_date_due": day + relativedelta(days=30)})
                 invoice.action_post()
                 if paid:
-                    self.env["account.payment.register"].with_context(
-                        active_model="account.move", active_ids=invoice.ids
-                    ).create({"payment_date": day + relativedelta(days=10)})._create_payments()
+                    wizard = (
+                        self.env["account.payment.register"]
+                        .with_context(active_model="account.move", active_ids=invoice.ids)
+                        .create({"payment_date": day + relativedelta(days=10)})
+                    )
+                    wizard._create_payments()
+                    wizard.unlink()  # nothing left pointing at the demo customer (see hooks.uninstall_hook)
             if refund and invoice:
                 refunds |= invoice
         # the nightly computation, run now so that the demo opens with every rung and tier in place

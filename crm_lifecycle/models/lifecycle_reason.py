@@ -87,8 +87,28 @@ def _need(env, code, p, currency):
     return code
 
 
-def _sentence(text):
-    return text[:1].upper() + text[1:] if text else text
+def _sentence(env, text):
+    """Capitalized, with a full stop (both as the language writes them)."""
+    return env._("%(sentence)s.", sentence=text[:1].upper() + text[1:])
+
+
+def _listing(env, items, last_joiner=False):
+    """ "a, b, c" (or "a, b and c"): punctuation-only terms cannot be translated in Odoo, so the
+    separators are templates."""
+    text = items[0]
+    for index, item in enumerate(items[1:], start=2):
+        if last_joiner and index == len(items):
+            text = env._("%(list)s and %(item)s", list=text, item=item)
+        else:
+            text = env._("%(list)s, %(item)s", list=text, item=item)
+    return text
+
+
+def _sentences(env, parts):
+    text = parts[0]
+    for part in parts[1:]:
+        text = env._("%(text)s %(sentence)s", text=text, sentence=part)
+    return text
 
 
 def render_ladder_reason(env, data, currency, stage_labels):
@@ -97,21 +117,21 @@ def render_ladder_reason(env, data, currency, stage_labels):
         return ""
     parts = []
     if manual := data.get("manual"):
-        parts.append(_sentence(_fact(env, "manual", manual, currency)) + env._("."))
+        parts.append(_sentence(env, _fact(env, "manual", manual, currency)))
         computed = data.get("computed_stage")
         if computed:
             parts.append(env._("The books alone say: %(stage)s.", stage=stage_labels.get(computed, computed)))
     facts = data.get("facts") or []
     if facts:
-        parts.append(_sentence(env._(", ").join(_fact(env, code, p, currency) for code, p in facts)) + env._("."))
+        parts.append(_sentence(env, _listing(env, [_fact(env, code, p, currency) for code, p in facts])))
     nxt = data.get("next")
     if nxt and nxt.get("needs"):
-        needs = env._(" and ").join(_need(env, code, p, currency) for code, p in nxt["needs"])
+        needs = _listing(env, [_need(env, code, p, currency) for code, p in nxt["needs"]], last_joiner=True)
         stage = stage_labels.get(nxt["stage"], nxt["stage"]).lower()
         parts.append(env._("Next: %(stage)s needs %(needs)s.", stage=stage, needs=needs))
     elif facts and not data.get("manual"):
         parts.append(env._("Top rung."))
-    return env._(" ").join(parts)
+    return _sentences(env, parts) if parts else ""
 
 
 def render_tier_reason(env, data, currency):
@@ -142,4 +162,4 @@ def render_relationship_reason(env, data):
             case _:
                 text = env._("%(count)s contacts engaged (needs %(min)s)", count=p["count"], min=p["min"])
         texts.append(("✓ " if ok else "✗ ") + text)
-    return env._("Two of three make a relationship customer: %(checks)s.", checks=env._(", ").join(texts))
+    return env._("Two of three make a relationship customer: %(checks)s.", checks=_listing(env, texts))

@@ -1,0 +1,23 @@
+def uninstall_hook(env):
+    """Remove the books of the demo customers before Odoo removes the demo records.
+
+    The demo customers have real confirmed orders, posted invoices, payments and a credit note
+    (see crm.lifecycle.demo); Odoo's cleanup of module data cannot delete a partner those still
+    point to, nor a posted entry. Only partners that are this addon's demo records are touched.
+    """
+    data = env["ir.model.data"].search([("module", "=", "crm_lifecycle"), ("model", "=", "res.partner")])
+    partners = env["res.partner"].with_context(active_test=False).browse(data.mapped("res_id")).exists()
+    if not partners:
+        return
+    partners |= partners.child_ids
+    moves = env["account.move"].search([("partner_id", "in", partners.ids)])
+    payments = env["account.payment"].search([("partner_id", "in", partners.ids)])
+    moves.line_ids.remove_move_reconcile()
+    payments.action_draft()
+    payments.unlink()
+    moves = moves.exists()
+    moves.filtered(lambda move: move.state == "posted").button_draft()
+    moves.with_context(force_delete=True).unlink()
+    orders = env["sale.order"].search([("partner_id", "in", partners.ids)])
+    orders._action_cancel()
+    orders.unlink()
