@@ -844,8 +844,7 @@ def measure(args, partners, books):
         cr.commit()  # pylint: disable=invalid-commit
         cr.execute("SELECT count(*) FROM crm_ladder_history")
         history = cr.fetchone()[0]
-        results.update(full=elapsed, full_queries=counter.count, full_rows=written, rss_growth=rss_after - rss_before)
-        results["rss_peak"] = hwm - rss_before if peak_ok else None
+        results.update(full=elapsed, full_queries=counter.count, full_rows=written)
         results["ratio_floor"] = elapsed / results["floor"]
         out(f"FULL RECOMPUTE (cron path, batch {args.batch_size}, {batches} batches): wall {elapsed:.1f} s")
         out(
@@ -855,8 +854,8 @@ def measure(args, partners, books):
         out(f"  partners per second: {fmt_int(round(n_commercial / elapsed))}")
         out(f"  rows written: res_partner {fmt_int(written)}, crm_ladder_history {fmt_int(history)}")
         out(
-            f"  RSS growth: {mib(rss_after - rss_before)} retained, "
-            f"{mib(results['rss_peak']) if peak_ok else 'n/a'} peak over the start"
+            f"  process RSS: {mib(rss_before)} at the start, peak {mib(hwm) if peak_ok else 'n/a'}, "
+            f"{mib(rss_after)} at the end (growth {mib(rss_after - rss_before)})"
         )
         out("  where the SQL time goes: " + "; ".join(f"{k} {n}x {s:.1f} s" for k, (n, s) in counter.top()))
         out(f"  engine / floor: {results['ratio_floor']:.2f}x")
@@ -1001,7 +1000,9 @@ def main():
     parser.add_argument("--batch-size", type=int, default=2000)
     parser.add_argument("--skip-odoo-total", action="store_true", help="skip Odoo's own total_invoiced (slow)")
     parser.add_argument("--keep", action="store_true", help=f"keep {BENCH_DB} (last size) and {INSTALLED_DB}")
+    parser.add_argument("--generate-only", action="store_true", help=f"only build {BENCH_DB} (implies --keep)")
     args = parser.parse_args()
+    args.keep = args.keep or args.generate_only
     sizes = sorted(args.partners or [10_000, 100_000])
 
     import odoo
@@ -1022,6 +1023,8 @@ def main():
             now = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
             today = odoo.fields.Date.today()
             books = generate_books(BENCH_DB, partners, args.orders_per_partner, today, now)
+            if args.generate_only:
+                continue
             all_results.append(measure(args, partners, books))
             if not args.keep or partners != sizes[-1]:
                 drop_db(BENCH_DB)
@@ -1029,7 +1032,8 @@ def main():
         if not args.keep:
             drop_db(BENCH_DB)
             drop_db(INSTALLED_DB)
-    summary(all_results)
+    if all_results:
+        summary(all_results)
 
 
 if __name__ == "__main__":
