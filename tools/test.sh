@@ -42,5 +42,11 @@ else
 fi
 
 bash "$ROOT/tools/lint.sh" || status=1
+
+# The whole run (no pytest arguments, as CI runs it) also checks that Odoo's own crm and
+# sale_crm suites still pass with the addon installed.
+if [ $# -eq 0 ]; then
+    bash "$ROOT/tools/test_odoo.sh" || status=1
+fi
 [ $status -eq 0 ] && say "All tests and checks passed" || printf '\033[31mFAILED\033[0m\n' >&2
 exit $status

@@ -1,0 +1,88 @@
+"""The demo database and the reports, as a manager opening them sees them."""
+
+from datetime import timedelta
+
+from freezegun import freeze_time
+
+from odoo import fields
+from odoo.tests import TransactionCase, tagged
+
+from .common import LifecycleCase
+
+DEMO = "crm_lifecycle.res_partner_{}_demo"
+
+
+@tagged("post_install", "-at_install", "crm_lifecycle")
+class TestDemoData(TransactionCase):
+    """The test database is built with demo data, as `make run` builds the demo database."""
+
+    def test_every_rung_and_tier_comes_from_the_books(self):
+        expected = {
+            "harbor_bakery": "prospect",
+            "lotus_tea": "prospect",
+            "blue_ridge": "customer",
+            "northwind": "client",
+            "evergreen": "client",  # held back by an overdue invoice
+            "maple_leaf": "supporter",
+            "sunrise_dental": "advocate",
+            "golden_gate": "partner",  # top revenue
+            "crescent": "partner",  # strategic flag
+            "pinecrest": "prospect",  # refunded
+        }
+        for name, stage in expected.items():
+            partner = self.env.ref(DEMO.format(name))
+            self.assertEqual(partner.ladder_stage, stage, name)
+            self.assertFalse(partner.ladder_locked, "placed by the computation, not by hand")
+        demo = self.env["res.partner"].browse([self.env.ref(DEMO.format(name)).id for name in expected])
+        self.assertEqual(set(demo.mapped("value_tier")), {"lead", "iron", "gold", "platinum"})
+        self.assertEqual(self.env.ref(DEMO.format("golden_gate")).value_tier, "platinum")
+        self.assertEqual(self.env.ref(DEMO.format("silverline")).value_tier, "lead", "sold below cost")
+        self.assertEqual(self.env.ref(DEMO.format("lotus_tea")).lifecycle_stage, "target")
+        self.assertEqual(self.env.ref(DEMO.format("harbor_bakery")).lifecycle_stage, "potential")
+        self.assertEqual(self.env.ref(DEMO.format("maple_leaf")).relationship_type, "relationship")
+        pinecrest = self.env.ref(DEMO.format("pinecrest"))
+        self.assertEqual(pinecrest.ladder_history_ids.mapped("direction"), ["down", "initial"])
+        evergreen = self.env.ref(DEMO.format("evergreen"))
+        self.assertIn("overdue more than 30 days", evergreen.ladder_reason)
+
+
+@tagged("post_install", "-at_install", "crm_lifecycle")
+class TestReports(LifecycleCase):
+    def test_customers_per_rung_and_tier(self):
+        action = self.env.ref("crm_lifecycle.res_partner_action_lifecycle_report")
+        views = self.env["res.partner"].get_views([(v.view_id.id, v.view_mode) for v in action.view_ids])
+        self.assertIn('name="ladder_stage" type="row"', views["views"]["pivot"]["arch"])
+        self.order(self.customer("Reported Customer"), days_ago=9)
+        groups = self.env["res.partner"]._read_group(
+            [("company_id", "=", self.company.id), ("ladder_stage", "=", "customer")],
+            ["ladder_stage", "value_tier"],
+            ["__count"],
+        )
+        # the twenty market customers (best 1 platinum, next 3 gold) and the new one, with a small margin
+        self.assertEqual(
+            {(stage, tier): count for stage, tier, count in groups},
+            {("customer", "platinum"): 1, ("customer", "gold"): 3, ("customer", "iron"): 17},
+        )
+
+    def test_moves_between_rungs_per_month(self):
+        partner = self.customer("Monthly Mover")
+        _order, invoice = self.order(partner, days_ago=9)
+        self.refund(invoice)
+        this_month = fields.Date.today().replace(day=1)
+        groups = self.env["crm.ladder.history"]._read_group(
+            [("partner_id", "=", partner.id)], ["date:month", "direction"], ["__count"]
+        )
+        self.assertEqual(
+            sorted((month.date(), direction, count) for month, direction, count in groups),
+            [(this_month, "down", 1), (this_month, "initial", 1)],
+        )
+        action = self.env.ref("crm_lifecycle.crm_ladder_history_action_report")
+        self.assertEqual(action.view_mode, "graph,pivot,list")
+
+    def test_time_in_the_current_rung(self):
+        partner = self.customer("Steady Customer")
+        self.order(partner, days_ago=3)
+        self.assertEqual(partner.ladder_days_in_stage, 0)
+        with freeze_time(fields.Datetime.now() + timedelta(days=10)):
+            partner.invalidate_recordset(["ladder_days_in_stage"])
+            self.assertEqual(partner.ladder_days_in_stage, 10)
