@@ -150,7 +150,13 @@ drop_db() {
 
 copy_db() { # copy_db SOURCE TARGET: a database and its filestore
     drop_db "$2"
-    createdb -T "$1" "$2"
+    # PostgreSQL refuses to copy a template another session is copying at the same moment
+    local try
+    for try in 1 2 3 4 5 6; do
+        createdb -T "$1" "$2" 2>/dev/null && break
+        [ "$try" -eq 6 ] && createdb -T "$1" "$2"  # last try: show the error
+        sleep 5
+    done
     if [ -d "$BUILD/data/filestore/$1" ]; then
         mkdir -p "$BUILD/data/filestore"
         cp -a "$BUILD/data/filestore/$1" "$BUILD/data/filestore/$2"

@@ -1,8 +1,12 @@
 from . import (
     account_move,
+    crm_complaint,
+    crm_complaint_sla,
+    crm_complaint_stage,
     crm_ladder_history,
     crm_lead,
     crm_lifecycle_demo,
+    crm_team,
     lifecycle_engine,
     res_company,
     res_config_settings,

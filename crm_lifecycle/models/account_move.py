@@ -6,6 +6,27 @@ class AccountMove(models.Model):
 
     # The lifecycle reads a customer's invoices by commercial partner; Odoo does not index it.
     commercial_partner_id = fields.Many2one(index="btree_not_null")
+    complaint_count = fields.Integer(
+        "Complaints", compute="_compute_complaint_count", groups="crm_lifecycle.crm_lifecycle_group_complaint_user"
+    )
+
+    def _compute_complaint_count(self):
+        counts = dict(
+            self.env["crm.complaint"]._read_group([("invoice_id", "in", self.ids)], ["invoice_id"], ["__count"])
+        )
+        for move in self:
+            move.complaint_count = counts.get(move, 0)
+
+    def action_view_complaints(self):
+        action = self.env["ir.actions.actions"]._for_xml_id("crm_lifecycle.crm_complaint_action")
+        action["domain"] = [("invoice_id", "=", self.id)]
+        action["context"] = {"default_invoice_id": self.id, "default_partner_id": self.partner_id.id}
+        return action
+
+    def action_new_complaint(self):
+        return self.env["crm.complaint"]._action_new(
+            {"default_partner_id": self.partner_id.id, "default_invoice_id": self.id}
+        )
 
     def _post(self, soft=True):
         posted = super()._post(soft=soft)

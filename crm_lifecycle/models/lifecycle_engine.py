@@ -39,6 +39,7 @@ FIGURE_COLUMNS = {
     "lifecycle_referral_count": lambda f: f.referral_count,
     "lifecycle_referral_customer_count": lambda f: f.referral_customer_count,
     "lifecycle_contact_count": lambda f: f.contact_count,
+    "lifecycle_open_complaint_count": lambda f: f.open_complaint_count,
 }
 MONEY_COLUMNS = {
     "lifecycle_revenue",
@@ -147,8 +148,20 @@ class CrmLifecycleEngine(models.AbstractModel):
         return result
 
     def _read_extra_figures(self, company, ids):
-        """Hook for other sources of figures (complaints...): {partner_id: {Figures field: value}}."""
-        return {}
+        """Figures from other sources than the books: {partner_id: {Figures field: value}}.
+
+        Open complaints, one query for the batch (extend this for further sources).
+        """
+        self.env.cr.execute(
+            SQL(
+                "SELECT commercial_partner_id, count(*) FROM crm_complaint"
+                " WHERE commercial_partner_id = ANY(%s) AND company_id = %s AND NOT COALESCE(is_closed, false)"
+                " GROUP BY commercial_partner_id",
+                ids,
+                company.id,
+            )
+        )
+        return {pid: {"open_complaint_count": count} for pid, count in self.env.cr.fetchall()}
 
     def _figures_query(self, company_id, ids, since, overdue_before):
         return SQL(

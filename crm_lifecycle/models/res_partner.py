@@ -102,6 +102,20 @@ class ResPartner(models.Model):
     lifecycle_referral_count = fields.Integer("Referrals made", copy=False)
     lifecycle_referral_customer_count = fields.Integer("Referrals who bought", copy=False)
     lifecycle_contact_count = fields.Integer("Contacts engaged", copy=False)
+    lifecycle_open_complaint_count = fields.Integer(
+        "Open complaints", copy=False, help="A customer with open complaints is not yet a supporter."
+    )
+
+    # --- complaints (for complaint users) ---
+    complaint_count = fields.Integer(
+        "Complaints", compute="_compute_complaint_stats", groups="crm_lifecycle.crm_lifecycle_group_complaint_user"
+    )
+    complaint_rating_avg = fields.Float(
+        "Complaint satisfaction",
+        compute="_compute_complaint_stats",
+        digits=(16, 2),
+        groups="crm_lifecycle.crm_lifecycle_group_complaint_user",
+    )
 
     @api.model
     def _commercial_fields(self):
@@ -125,6 +139,34 @@ class ResPartner(models.Model):
             partner.ladder_reason = render_ladder_reason(self.env, data, currency, labels)
             partner.value_tier_reason = render_tier_reason(self.env, data, currency)
             partner.relationship_reason = render_relationship_reason(self.env, data)
+
+    def _compute_complaint_stats(self):
+        Complaint = self.env["crm.complaint"]
+        customers = self.commercial_partner_id
+        counts = dict(
+            Complaint._read_group(
+                [("commercial_partner_id", "in", customers.ids)], ["commercial_partner_id"], ["__count"]
+            )
+        )
+        ratings = dict(
+            Complaint._read_group(
+                [("commercial_partner_id", "in", customers.ids), ("rating_last_value", ">", 0)],
+                ["commercial_partner_id"],
+                ["rating_last_value:avg"],
+            )
+        )
+        for partner in self:
+            partner.complaint_count = counts.get(partner.commercial_partner_id, 0)
+            partner.complaint_rating_avg = ratings.get(partner.commercial_partner_id, 0.0)
+
+    def action_view_complaints(self):
+        action = self.env["ir.actions.actions"]._for_xml_id("crm_lifecycle.crm_complaint_action")
+        action["domain"] = [("commercial_partner_id", "=", self.commercial_partner_id.id)]
+        action["context"] = {"default_partner_id": self.id}
+        return action
+
+    def action_new_complaint(self):
+        return self.env["crm.complaint"]._action_new({"default_partner_id": self.id})
 
     # ------------------------------------------------------------------ guard
     def _is_lifecycle_manager(self):

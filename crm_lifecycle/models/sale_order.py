@@ -1,8 +1,30 @@
-from odoo import models
+from odoo import fields, models
 
 
 class SaleOrder(models.Model):
     _inherit = "sale.order"
+
+    complaint_count = fields.Integer(
+        "Complaints", compute="_compute_complaint_count", groups="crm_lifecycle.crm_lifecycle_group_complaint_user"
+    )
+
+    def _compute_complaint_count(self):
+        counts = dict(
+            self.env["crm.complaint"]._read_group([("sale_order_id", "in", self.ids)], ["sale_order_id"], ["__count"])
+        )
+        for order in self:
+            order.complaint_count = counts.get(order, 0)
+
+    def action_view_complaints(self):
+        action = self.env["ir.actions.actions"]._for_xml_id("crm_lifecycle.crm_complaint_action")
+        action["domain"] = [("sale_order_id", "=", self.id)]
+        action["context"] = {"default_sale_order_id": self.id, "default_partner_id": self.partner_id.id}
+        return action
+
+    def action_new_complaint(self):
+        return self.env["crm.complaint"]._action_new(
+            {"default_partner_id": self.partner_id.id, "default_sale_order_id": self.id}
+        )
 
     def action_confirm(self):
         result = super().action_confirm()

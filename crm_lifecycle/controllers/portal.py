@@ -1,0 +1,1 @@
+"""Customer portal for complaints: /my/complaints (written by the portal work)."""

@@ -1,0 +1,471 @@
+from datetime import timedelta
+
+from markupsafe import Markup
+
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import html2plaintext
+
+from .crm_complaint_selections import (
+    CATEGORY_SELECTION,
+    CHANNEL_SELECTION,
+    REVIEW_SELECTION,
+    SEVERITY_SELECTION,
+    SLA_STATUS_SELECTION,
+    TYPE_SELECTION,
+)
+
+COMPLAINT_MANAGER = "crm_lifecycle.crm_lifecycle_group_complaint_manager"
+REVIEWED_SEVERITIES = ("high", "critical")
+SLA_INPUTS = {"sla_id", "request_date", "team_id", "complaint_type", "category", "severity", "company_id"}
+# An e-mail is stored whole up to this size; beyond, the rest is cut (the original stays attached to
+# the message in the chatter).
+MAX_DESCRIPTION = 100_000
+
+
+class CrmComplaint(models.Model):
+    _name = "crm.complaint"
+    _description = "Complaint"
+    _inherit = ["portal.mixin", "mail.thread.cc", "mail.activity.mixin", "rating.mixin"]
+    _order = "id desc"
+    _primary_email = "email_from"
+    _mail_post_access = "read"  # customers may reply on the portal to what they can read
+
+    name = fields.Char("Reference", required=True, readonly=True, copy=False, default=lambda self: _("New"))
+    subject = fields.Char(required=True, tracking=True)
+    description = fields.Html()
+    request_date = fields.Datetime("Received on", required=True, default=fields.Datetime.now, index=True)
+    partner_id = fields.Many2one("res.partner", "Customer", tracking=True, index=True)
+    commercial_partner_id = fields.Many2one(
+        related="partner_id.commercial_partner_id", store=True, index=True, string="Customer company"
+    )
+    contact_name = fields.Char("Contact", help="Who complained, when they are not in the address book.")
+    email_from = fields.Char(
+        "E-mail", compute="_compute_partner_contact", store=True, readonly=False, index="trigram", tracking=True
+    )
+    partner_phone = fields.Char("Phone", compute="_compute_partner_contact", store=True, readonly=False)
+    complaint_type = fields.Selection(TYPE_SELECTION, "Type", required=True, default="complaint", tracking=True)
+    category = fields.Selection(CATEGORY_SELECTION, required=True, default="service", tracking=True)
+    severity = fields.Selection(SEVERITY_SELECTION, required=True, default="normal", tracking=True)
+    channel = fields.Selection(CHANNEL_SELECTION, required=True, default="phone")
+    sale_order_id = fields.Many2one(
+        "sale.order", "Sale order", domain="[('partner_id', 'child_of', commercial_partner_id)]", index="btree_not_null"
+    )
+    invoice_id = fields.Many2one(
+        "account.move",
+        "Invoice",
+        domain="[('commercial_partner_id', '=', commercial_partner_id), "
+        "('move_type', 'in', ('out_invoice', 'out_refund'))]",
+        index="btree_not_null",
+    )
+    product_id = fields.Many2one("product.product", "Product")
+    user_id = fields.Many2one(
+        "res.users",
+        "Owner",
+        tracking=True,
+        index=True,
+        domain="[('share', '=', False)]",
+        default=lambda self: self.env.user if not self.env.user.share else False,
+    )
+    team_id = fields.Many2one("crm.team", "Team", tracking=True, index=True, default=lambda self: self._default_team())
+    company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
+    stage_id = fields.Many2one(
+        "crm.complaint.stage",
+        "Stage",
+        tracking=True,
+        index=True,
+        copy=False,
+        ondelete="restrict",
+        group_expand="_read_group_stage_ids",
+        default=lambda self: self.env["crm.complaint.stage"].search([], limit=1),
+    )
+    is_closed = fields.Boolean(related="stage_id.is_closed", store=True, index=True)
+    color = fields.Integer()
+    # after the facts: what was done, why it happened, and the review of serious cases
+    resolution = fields.Html(tracking=True)
+    root_cause = fields.Text("Root cause")
+    action_type = fields.Selection([("corrective", "Corrective"), ("preventive", "Preventive")], "Action")
+    review_state = fields.Selection(REVIEW_SELECTION, "Review", default="none", tracking=True, copy=False)
+    review_note = fields.Text("Review note", copy=False)
+    reviewer_id = fields.Many2one("res.users", "Reviewed by", copy=False)
+    # service level
+    sla_id = fields.Many2one("crm.complaint.sla", "SLA", compute="_compute_sla_id", store=True, readonly=False)
+    response_deadline = fields.Datetime("Respond by", compute="_compute_sla_deadlines", store=True)
+    resolution_deadline = fields.Datetime("Resolve by", compute="_compute_sla_deadlines", store=True)
+    response_at_risk_date = fields.Datetime(compute="_compute_sla_deadlines", store=True)
+    resolution_at_risk_date = fields.Datetime(compute="_compute_sla_deadlines", store=True)
+    first_response_date = fields.Datetime("First response", readonly=True, copy=False)
+    resolved_date = fields.Datetime("Resolved on", readonly=True, copy=False, index=True)
+    sla_status = fields.Selection(SLA_STATUS_SELECTION, "SLA status", readonly=True, copy=False, index=True)
+    sla_next_check = fields.Datetime(readonly=True, copy=False, index=True)
+    sla_warned = fields.Boolean(readonly=True, copy=False)
+    sla_escalated = fields.Boolean("Escalated", readonly=True, copy=False)
+    response_hours = fields.Float(
+        "Hours to first response", readonly=True, copy=False, aggregator="avg", help="In working hours."
+    )
+    resolution_hours = fields.Float(
+        "Hours to resolution", readonly=True, copy=False, aggregator="avg", help="In working hours."
+    )
+    sla_success = fields.Float(
+        "SLA met (%)", readonly=True, copy=False, aggregator="avg", help="100 when closed within its SLA, else 0."
+    )
+    follow_up_date = fields.Date(
+        "Follow up on", readonly=True, copy=False, index=True, help="When to check back with the customer."
+    )
+
+    _sql_constraints = [
+        ("name_unique", "UNIQUE(company_id, name)", "A complaint reference must be unique per company."),
+    ]
+
+    # ------------------------------------------------------------------ defaults, computes
+    @api.model
+    def _default_team(self):
+        teams = self.env.user.crm_team_ids.filtered("use_complaints")
+        return teams[:1] or self.env["crm.team"].search([("use_complaints", "=", True)], limit=1)
+
+    @api.model
+    def _read_group_stage_ids(self, stages, domain):
+        return stages.search([])
+
+    @api.depends("partner_id")
+    def _compute_partner_contact(self):
+        for complaint in self:
+            if complaint.partner_id:
+                complaint.email_from = complaint.partner_id.email or complaint.email_from
+                complaint.partner_phone = complaint.partner_id.phone or complaint.partner_id.mobile
+
+    @api.depends("team_id", "complaint_type", "category", "severity", "company_id")
+    def _compute_sla_id(self):
+        policies = self.env["crm.complaint.sla"].search([])
+        for complaint in self:
+            complaint.sla_id = next((sla for sla in policies if sla._matches(complaint)), False)
+
+    @api.depends("sla_id", "request_date")
+    def _compute_sla_deadlines(self):
+        for complaint in self:
+            sla, start = complaint.sla_id, complaint.request_date
+            if not sla or not start:
+                complaint.update(
+                    {
+                        "response_deadline": False,
+                        "resolution_deadline": False,
+                        "response_at_risk_date": False,
+                        "resolution_at_risk_date": False,
+                    }
+                )
+                continue
+            plan = sla.calendar_id.plan_hours
+            share = sla.at_risk_percent / 100
+            complaint.update(
+                {
+                    "response_deadline": plan(sla.response_hours, start, compute_leaves=True),
+                    "resolution_deadline": plan(sla.resolution_hours, start, compute_leaves=True),
+                    "response_at_risk_date": plan(sla.response_hours * share, start, compute_leaves=True),
+                    "resolution_at_risk_date": plan(sla.resolution_hours * share, start, compute_leaves=True),
+                }
+            )
+
+    def _compute_access_url(self):
+        super()._compute_access_url()
+        for complaint in self:
+            complaint.access_url = f"/my/complaints/{complaint.id}"
+
+    # ------------------------------------------------------------------ constraints
+    @api.constrains("partner_id", "sale_order_id", "invoice_id")
+    def _check_documents_belong_to_the_customer(self):
+        for complaint in self:
+            customer = complaint.commercial_partner_id
+            order, invoice = complaint.sale_order_id, complaint.invoice_id
+            if order and order.partner_id.commercial_partner_id != customer:
+                raise ValidationError(
+                    _(
+                        "The sale order %(order)s is not %(customer)s's: link one of this customer's orders.",
+                        order=order.name,
+                        customer=customer.display_name or _("this customer"),
+                    )
+                )
+            if invoice and (
+                invoice.commercial_partner_id != customer or invoice.move_type not in ("out_invoice", "out_refund")
+            ):
+                raise ValidationError(
+                    _(
+                        "The invoice %(invoice)s is not %(customer)s's: link one of this customer's invoices.",
+                        invoice=invoice.name,
+                        customer=customer.display_name or _("this customer"),
+                    )
+                )
+
+    @api.constrains("stage_id", "resolution", "review_state", "severity")
+    def _check_closing(self):
+        for complaint in self.filtered("is_closed"):
+            if not html2plaintext(complaint.resolution or "").strip():
+                raise ValidationError(
+                    _("Write the resolution of %(name)s before closing it: what was done for the customer.",
+                      name=complaint.name)
+                )  # fmt: skip
+            if complaint.severity in REVIEWED_SEVERITIES and complaint.review_state != "approved":
+                raise ValidationError(
+                    _(
+                        "%(name)s is a %(severity)s complaint: a complaints manager must approve its resolution"
+                        " before it is closed (Request review).",
+                        name=complaint.name,
+                        severity=dict(self._fields["severity"]._description_selection(self.env))[complaint.severity],
+                    )
+                )
+
+    # ------------------------------------------------------------------ CRUD
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("name", _("New")) == _("New"):
+                company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
+                vals["name"] = self.env["ir.sequence"].with_company(company).next_by_code("crm.complaint") or _("New")
+        complaints = super().create(vals_list)
+        for complaint in complaints.filtered("partner_id"):
+            complaint.message_subscribe(partner_ids=complaint.partner_id.ids)
+        complaints._sla_refresh()
+        complaints.filtered("is_closed")._on_closed()
+        complaints._refresh_customer_lifecycle()
+        return complaints
+
+    def write(self, vals):
+        stage = self.env["crm.complaint.stage"].browse(vals.get("stage_id"))
+        closing = self.filtered(lambda c: not c.is_closed) if stage.is_closed else self.browse()
+        reopening = self.filtered("is_closed") if "stage_id" in vals and not stage.is_closed else self.browse()
+        customers = self.commercial_partner_id
+        result = super().write(vals)
+        if "partner_id" in vals:
+            for complaint in self.filtered("partner_id"):
+                complaint.message_subscribe(partner_ids=complaint.partner_id.ids)
+        closing._on_closed()
+        if reopening:
+            reopening.write({"resolved_date": False, "sla_success": 0.0, "follow_up_date": False})
+        if reopening or SLA_INPUTS & vals.keys():
+            self._sla_refresh()
+        if closing or reopening or "partner_id" in vals:
+            (self.commercial_partner_id | customers)._lifecycle_recompute()
+        return result
+
+    @api.model
+    def _action_new(self, defaults):
+        """A new complaint, opened from a customer, a sale order or an invoice."""
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("New complaint"),
+            "res_model": "crm.complaint",
+            "view_mode": "form",
+            "target": "current",
+            "context": dict(defaults, default_channel="phone"),
+        }
+
+    def _refresh_customer_lifecycle(self):
+        """Open complaints keep a customer below supporter: their customers' rungs change."""
+        self.commercial_partner_id._lifecycle_recompute()
+
+    # ------------------------------------------------------------------ SLA
+    def _sla_state_at(self, now):
+        """(status, next check) of an open complaint at `now`; closed ones are met or breached for good."""
+        self.ensure_one()
+        if not self.sla_id:
+            return False, False
+        responded = self.first_response_date
+        if self.is_closed:
+            on_time = (not responded or responded <= self.response_deadline) and (
+                self.resolved_date and self.resolved_date <= self.resolution_deadline
+            )
+            return ("met" if on_time else "breached"), False
+        waiting_response = not responded
+        if (waiting_response and now >= self.response_deadline) or now >= self.resolution_deadline:
+            return "breached", False
+        if (waiting_response and now >= self.response_at_risk_date) or now >= self.resolution_at_risk_date:
+            deadlines = [self.resolution_deadline] + ([self.response_deadline] if waiting_response else [])
+            return "at_risk", min(deadlines)
+        checks = [self.resolution_at_risk_date] + ([self.response_at_risk_date] if waiting_response else [])
+        return "on_track", min(checks)
+
+    def _sla_refresh(self, now=None):
+        """Store each complaint's SLA status and when it may next change (what the cron looks for)."""
+        now = now or fields.Datetime.now()
+        by_state = {}
+        for complaint in self:
+            state = complaint._sla_state_at(now)
+            by_state[state] = by_state.get(state, self.browse()) | complaint
+        for (status, next_check), complaints in by_state.items():
+            complaints.write({"sla_status": status, "sla_next_check": next_check})
+        return by_state
+
+    @api.model
+    def _cron_check_sla(self, batch_size=1000):
+        """Warn the owner of complaints at risk, escalate breached ones to the team leader: once each.
+
+        Only complaints whose status may have changed are read (sla_next_check has passed), in
+        batches; the flags sla_warned and sla_escalated make a re-run do nothing twice.
+        """
+        now = fields.Datetime.now()
+        domain = [("is_closed", "=", False), ("sla_next_check", "!=", False), ("sla_next_check", "<=", now)]
+        complaints = self.search(domain, limit=batch_size, order="sla_next_check, id")
+        by_state = complaints._sla_refresh(now)
+        at_risk = self.browse().union(*(c for (status, _n), c in by_state.items() if status == "at_risk"))
+        breached = self.browse().union(*(c for (status, _n), c in by_state.items() if status == "breached"))
+        at_risk.filtered(lambda c: not c.sla_warned)._sla_warn()
+        breached.filtered(lambda c: not c.sla_escalated)._sla_escalate()
+        remaining = self.search_count(domain) if len(complaints) == batch_size else 0
+        self.env["ir.cron"]._notify_progress(done=len(complaints), remaining=remaining)
+        return remaining
+
+    def _sla_warn(self):
+        todo = self.env.ref("mail.mail_activity_data_todo")
+        activities = []
+        for complaint in self.filtered("user_id"):
+            deadline = (
+                complaint.response_deadline if not complaint.first_response_date else complaint.resolution_deadline
+            )
+            activities.append(
+                {
+                    "res_model_id": self.env["ir.model"]._get_id("crm.complaint"),
+                    "res_id": complaint.id,
+                    "activity_type_id": todo.id,
+                    "user_id": complaint.user_id.id,
+                    "summary": _("SLA at risk: %(name)s", name=complaint.name),
+                    "note": _("Deadline: %(deadline)s", deadline=fields.Datetime.to_string(deadline)),
+                    "date_deadline": deadline.date(),
+                }
+            )
+        self.env["mail.activity"].sudo().create(activities)
+        self.write({"sla_warned": True})
+
+    def _sla_escalate(self):
+        todo = self.env.ref("mail.mail_activity_data_todo")
+        activities, bodies = [], {}
+        for complaint in self:
+            leader = complaint.team_id.user_id
+            if leader:
+                activities.append(
+                    {
+                        "res_model_id": self.env["ir.model"]._get_id("crm.complaint"),
+                        "res_id": complaint.id,
+                        "activity_type_id": todo.id,
+                        "user_id": leader.id,
+                        "summary": _("SLA breached: %(name)s", name=complaint.name),
+                        "date_deadline": fields.Date.context_today(self),
+                    }
+                )
+            bodies[complaint.id] = _(
+                "The SLA %(sla)s is breached: escalated to %(leader)s.",
+                sla=complaint.sla_id.name,
+                leader=leader.name or _("the team (no team leader set)"),
+            )
+        self.env["mail.activity"].sudo().create(activities)
+        self._message_log_batch(bodies={k: Markup("<p>%s</p>") % v for k, v in bodies.items()})
+        reassign = self.filtered(lambda c: c.team_id.complaint_escalation_reassign and c.team_id.user_id)
+        for team, complaints in reassign.grouped("team_id").items():
+            complaints.write({"user_id": team.user_id.id})
+        self.write({"sla_escalated": True})
+
+    # ------------------------------------------------------------------ closing, review, response
+    def _on_closed(self):
+        now = fields.Datetime.now()
+        for complaint in self:
+            values = {"resolved_date": now}
+            if complaint.sla_id:
+                hours = complaint.sla_id.calendar_id.get_work_hours_count(complaint.request_date, now)
+                values["resolution_hours"] = round(hours, 2)
+            follow_up_days = complaint.team_id.complaint_follow_up_days
+            if follow_up_days:
+                values["follow_up_date"] = (now + timedelta(days=follow_up_days)).date()
+            complaint.write(values)
+        self._sla_refresh(now)
+        for complaint in self.filtered("sla_id"):
+            complaint.sla_success = 100.0 if complaint.sla_status == "met" else 0.0
+        for complaint in self.filtered(lambda c: c.stage_id.rating_template_id and c.partner_id):
+            complaint.rating_send_request(
+                complaint.stage_id.rating_template_id, lang=complaint.partner_id.lang, force_send=False
+            )
+
+    def _mark_responded(self, when):
+        for complaint in self.filtered(lambda c: not c.first_response_date):
+            values = {"first_response_date": when}
+            if complaint.sla_id:
+                hours = complaint.sla_id.calendar_id.get_work_hours_count(complaint.request_date, when)
+                values["response_hours"] = round(hours, 2)
+            complaint.write(values)
+        self._sla_refresh()
+
+    def action_mark_responded(self):
+        """The customer was answered by phone or in person."""
+        self._mark_responded(fields.Datetime.now())
+        return True
+
+    def _message_post_after_hook(self, message, msg_vals):
+        # the first message an employee sends to the customer is the first response (notes are not)
+        author = message.author_id
+        if (
+            message.message_type in ("comment", "email")
+            and message.subtype_id == self.env.ref("mail.mt_comment")
+            and author
+            and author.user_ids
+            and not author.user_ids[0].share
+        ):
+            self.sudo()._mark_responded(message.date or fields.Datetime.now())
+        return super()._message_post_after_hook(message, msg_vals)
+
+    def action_request_review(self):
+        for complaint in self:
+            if not html2plaintext(complaint.resolution or "").strip():
+                raise UserError(
+                    _("Write the resolution of %(name)s before asking for its review.", name=complaint.name)
+                )
+        self.write({"review_state": "to_review"})
+        managers = self.env.ref(COMPLAINT_MANAGER).users.filtered(lambda u: not u.share)
+        reviewer = self.team_id.user_id.filtered(lambda u: u in managers)[:1] or managers[:1]
+        for complaint in self:
+            complaint.activity_schedule(
+                "mail.mail_activity_data_todo",
+                summary=_("Review the resolution of %(name)s", name=complaint.name),
+                user_id=reviewer.id,
+            )
+        return True
+
+    def _check_reviewer(self):
+        if not self.env.user.has_group(COMPLAINT_MANAGER):
+            raise AccessError(_("Only complaints managers can review a resolution."))
+
+    def action_open_review(self):
+        self._check_reviewer()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Review the resolution"),
+            "res_model": "crm.complaint.review",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_complaint_id": self.id},
+        }
+
+    # ------------------------------------------------------------------ mail
+    @api.model
+    def message_new(self, msg_dict, custom_values=None):
+        """An e-mail to a team's complaint alias opens a complaint; the sender's partner if known."""
+        body = msg_dict.get("body") or ""
+        if len(body) > MAX_DESCRIPTION:
+            body = body[:MAX_DESCRIPTION]
+        defaults = {
+            "subject": msg_dict.get("subject") or _("No subject"),
+            "email_from": msg_dict.get("from"),
+            "partner_id": msg_dict.get("author_id") or False,
+            "channel": "email",
+            "description": body,
+            "user_id": False,
+        }
+        defaults.update(custom_values or {})
+        return super(CrmComplaint, self.with_context(default_user_id=False)).message_new(msg_dict, defaults)
+
+    def _message_get_suggested_recipients(self):
+        recipients = super()._message_get_suggested_recipients()
+        if self.partner_id:
+            self._message_add_suggested_recipient(recipients, partner=self.partner_id, reason=_("Customer"))
+        elif self.email_from:
+            self._message_add_suggested_recipient(recipients, email=self.email_from, reason=_("Customer e-mail"))
+        return recipients
+
+    def _rating_get_parent_field_name(self):
+        return "team_id"

@@ -1,0 +1,40 @@
+"""The vocabulary of complaints (domain.md section 5 and 6), shared by the complaint and its SLAs."""
+
+TYPE_SELECTION = [
+    ("complaint", "Complaint"),
+    ("fault", "Fault report"),
+    ("request", "Service request"),
+]
+# the reasons customers leave: service 68%, price 15%, product 12%, the rest other
+CATEGORY_SELECTION = [
+    ("service", "Service"),
+    ("price", "Price"),
+    ("product", "Product"),
+    ("delivery", "Delivery"),
+    ("other", "Other"),
+]
+SEVERITY_SELECTION = [
+    ("low", "Low"),
+    ("normal", "Normal"),
+    ("high", "High"),
+    ("critical", "Critical"),
+]
+CHANNEL_SELECTION = [
+    ("phone", "Phone"),
+    ("email", "E-mail"),
+    ("web", "Web form"),
+    ("portal", "Portal"),
+    ("in_person", "In person"),
+]
+SLA_STATUS_SELECTION = [
+    ("on_track", "On track"),
+    ("at_risk", "At risk"),
+    ("breached", "Breached"),
+    ("met", "Met"),
+]
+REVIEW_SELECTION = [
+    ("none", "Not required"),
+    ("to_review", "To review"),
+    ("approved", "Approved"),
+    ("sent_back", "Sent back"),
+]
