@@ -22,10 +22,18 @@ MANIFEST = ast.literal_eval((ADDON_DIR / "__manifest__.py").read_text())
 # A model added without a decision here fails test_every_model_has_access_rules.
 USER = "crm_lifecycle.crm_lifecycle_group_user"
 MANAGER = "crm_lifecycle.crm_lifecycle_group_manager"
+COMPLAINT_USER = "crm_lifecycle.crm_lifecycle_group_complaint_user"
+COMPLAINT_MANAGER = "crm_lifecycle.crm_lifecycle_group_complaint_manager"
+PORTAL = "base.group_portal"
 EXPECTED_ACCESS = {
     # an audit trail: read by lifecycle users, written only by the computation and the override wizard
     "crm.ladder.history": {USER: "r", MANAGER: "r"},
     "crm.ladder.override": {MANAGER: "rwcu"},
+    # complaints: agents handle theirs (no deleting), managers everything; customers read theirs on the portal
+    "crm.complaint": {COMPLAINT_USER: "rwc", COMPLAINT_MANAGER: "rwcu", PORTAL: "r"},
+    "crm.complaint.stage": {COMPLAINT_USER: "r", COMPLAINT_MANAGER: "rwcu", PORTAL: "r"},
+    "crm.complaint.sla": {COMPLAINT_USER: "r", COMPLAINT_MANAGER: "rwcu"},
+    "crm.complaint.review": {COMPLAINT_MANAGER: "rwcu"},
 }
 
 

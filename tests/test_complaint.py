@@ -1,0 +1,398 @@
+"""Complaints: the desk's daily work, SLAs across weekends, escalation, review, e-mail, rating."""
+
+from datetime import datetime
+
+from freezegun import freeze_time
+
+from odoo import Command
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tests import Form, new_test_user, tagged
+
+from .common import LifecycleCase
+
+COMPLAINT_USER = "crm_lifecycle.crm_lifecycle_group_complaint_user"
+COMPLAINT_MANAGER = "crm_lifecycle.crm_lifecycle_group_complaint_manager"
+# Friday 20 November 2026, 15:00 UTC (a working calendar in UTC, 8-12 and 13-17 Monday to Friday)
+FRIDAY_3PM = datetime(2026, 11, 20, 15, 0)
+
+
+class ComplaintCase(LifecycleCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        users = {"company_id": cls.company.id, "company_ids": [Command.set(cls.company.ids)]}
+        cls.agent = new_test_user(
+            cls.env, login="cmp_agent", name="Ada Agent", groups=f"base.group_user,{COMPLAINT_USER}", **users
+        )
+        cls.other_agent = new_test_user(
+            cls.env, login="cmp_other", name="Otto Other", groups=f"base.group_user,{COMPLAINT_USER}", **users
+        )
+        cls.leader = new_test_user(
+            cls.env, login="cmp_leader", name="Lea Leader", groups=f"base.group_user,{COMPLAINT_MANAGER}", **users
+        )
+        cls.calendar = cls.env["resource.calendar"].create({"name": "Desk hours (UTC)", "tz": "UTC"})
+        cls.team = cls.env["crm.team"].create(
+            {
+                "name": "Complaint Desk",
+                "use_complaints": True,
+                "user_id": cls.leader.id,
+                "company_id": cls.company.id,
+                "crm_team_member_ids": [Command.create({"user_id": cls.agent.id})],
+            }
+        )
+        cls.other_team = cls.env["crm.team"].create(
+            {
+                "name": "Other Desk",
+                "use_complaints": True,
+                "company_id": cls.company.id,
+                "crm_team_member_ids": [Command.create({"user_id": cls.other_agent.id})],
+            }
+        )
+        cls.sla = cls.env["crm.complaint.sla"].create(
+            {
+                "name": "Desk SLA",
+                "sequence": 0,
+                "team_id": cls.team.id,
+                "calendar_id": cls.calendar.id,
+                "response_hours": 4.0,
+                "resolution_hours": 16.0,
+                "at_risk_percent": 50.0,
+                "company_id": cls.company.id,
+            }
+        )
+        cls.stage_new = cls.env.ref("crm_lifecycle.crm_complaint_stage_new")
+        cls.stage_resolved = cls.env.ref("crm_lifecycle.crm_complaint_stage_resolved")
+        cls.customer_a = cls.customer("Unhappy Customer Ltd", email="service@unhappy.example.com")
+
+    def complaint(self, **values):
+        return self.env["crm.complaint"].create(
+            {
+                "subject": "Parcel arrived damaged",
+                "partner_id": self.customer_a.id,
+                "team_id": self.team.id,
+                "user_id": self.agent.id,
+                "request_date": FRIDAY_3PM,
+                **values,
+            }
+        )
+
+    def close(self, complaint, resolution="Replaced the parcel and refunded the shipping"):
+        complaint.write({"resolution": resolution, "stage_id": self.stage_resolved.id})
+
+
+@tagged("post_install", "-at_install", "crm_lifecycle")
+class TestComplaintBasics(ComplaintCase):
+    def test_reference_customer_and_contact(self):
+        contact = self.env["res.partner"].create(
+            {
+                "name": "Nora Buyer",
+                "parent_id": self.customer_a.id,
+                "email": "nora@unhappy.example.com",
+                "phone": "+1 555",
+            }
+        )
+        complaint = self.complaint(partner_id=contact.id)
+        self.assertRegex(complaint.name, r"^CMP/\d{4}/\d{5}$")
+        self.assertEqual(complaint.commercial_partner_id, self.customer_a)
+        self.assertEqual((complaint.email_from, complaint.partner_phone), ("nora@unhappy.example.com", "+1 555"))
+        self.assertEqual(complaint.stage_id, self.stage_new)
+        self.assertIn(contact, complaint.message_partner_ids, "the customer follows the answers")
+        self.assertEqual(complaint.access_url, f"/my/complaints/{complaint.id}")
+
+    def test_only_the_customers_own_documents_can_be_linked(self):
+        order_a, invoice_a = self.order(self.customer_a, days_ago=5)
+        other = self.customer("Someone Else")
+        order_b, invoice_b = self.order(other, days_ago=5)
+        complaint = self.complaint(sale_order_id=order_a.id, invoice_id=invoice_a.id)
+        self.assertEqual(complaint.sale_order_id, order_a)
+        with self.assertRaisesRegex(ValidationError, "is not Unhappy Customer Ltd's"), self.env.cr.savepoint():
+            self.complaint(subject="Wrong link", invoice_id=invoice_b.id)
+        with self.assertRaisesRegex(ValidationError, "is not Unhappy Customer Ltd's"), self.env.cr.savepoint():
+            complaint.write({"sale_order_id": order_b.id})
+        self.assertEqual(complaint.sale_order_id, order_a)
+        self.assertFalse(self.env["crm.complaint"].search([("subject", "=", "Wrong link")]))
+        # smart buttons count them, quick creation fills the defaults
+        self.assertEqual(order_a.with_user(self.agent).complaint_count, 1)
+        self.assertEqual(invoice_a.with_user(self.agent).complaint_count, 1)
+        self.assertEqual(self.customer_a.with_user(self.agent).complaint_count, 1)
+        # from the order, by a salesperson who also handles complaints
+        self.salesman.groups_id |= self.env.ref(COMPLAINT_USER)
+        order_a.user_id = self.salesman
+        action = order_a.with_user(self.salesman).action_new_complaint()
+        self.assertEqual(action["context"]["default_sale_order_id"], order_a.id)
+        with Form(self.env["crm.complaint"].with_user(self.salesman).with_context(action["context"])) as form:
+            form.subject = "Quick from the order"
+        self.assertEqual(form.record.sale_order_id, order_a)
+        self.assertEqual(form.record.partner_id, self.customer_a)
+
+    def test_closing_needs_a_resolution(self):
+        complaint = self.complaint()
+        with self.assertRaisesRegex(ValidationError, "Write the resolution"), self.env.cr.savepoint():
+            complaint.write({"stage_id": self.stage_resolved.id})
+        self.assertEqual(complaint.stage_id, self.stage_new)
+        self.close(complaint)
+        self.assertTrue(complaint.is_closed)
+        self.assertTrue(complaint.resolved_date)
+
+    def test_serious_complaints_are_reviewed_before_closing(self):
+        complaint = self.complaint(severity="critical", resolution="Technician sent, machine replaced")
+        with self.assertRaisesRegex(ValidationError, "must approve its resolution"), self.env.cr.savepoint():
+            complaint.write({"stage_id": self.stage_resolved.id})
+        complaint.with_user(self.agent).action_request_review()
+        self.assertEqual(complaint.review_state, "to_review")
+        self.assertEqual(complaint.activity_ids.user_id, self.leader, "the team leader reviews")
+        # an agent cannot review
+        with self.assertRaises(AccessError):
+            complaint.with_user(self.agent).action_open_review()
+        review = self.env["crm.complaint.review"].with_user(self.leader)
+        with self.assertRaisesRegex(UserError, "Say what more needs doing"), self.env.cr.savepoint():
+            review.create({"complaint_id": complaint.id, "decision": "send_back"}).action_confirm()
+        review.create(
+            {"complaint_id": complaint.id, "decision": "send_back", "note": "Call the customer"}
+        ).action_confirm()
+        self.assertEqual(complaint.review_state, "sent_back")
+        self.assertEqual(complaint.activity_ids.user_id, self.agent)
+        complaint.with_user(self.agent).action_request_review()
+        review.create({"complaint_id": complaint.id, "decision": "approve"}).action_confirm()
+        self.assertEqual((complaint.review_state, complaint.reviewer_id), ("approved", self.leader))
+        complaint.with_user(self.agent).write({"stage_id": self.stage_resolved.id})
+        self.assertTrue(complaint.is_closed)
+
+    def test_follow_up_and_satisfaction(self):
+        complaint = self.complaint()
+        self.close(complaint)
+        self.assertEqual((complaint.follow_up_date - complaint.resolved_date.date()).days, 7)
+        survey = complaint.message_ids.filtered(lambda m: "How did we handle" in (m.subject or ""))
+        self.assertEqual(len(survey), 1, "the customer is asked to rate the handling")
+        token = complaint._rating_get_access_token()
+        rating = self.env["rating.rating"].search([("access_token", "=", token)])
+        rating.write({"rating": 5, "consumed": True})
+        complaint.invalidate_recordset(["rating_last_value"])
+        self.assertEqual(complaint.rating_last_value, 5)
+        self.assertEqual(self.team.complaint_rating_avg, 5.0)
+        self.assertEqual(self.customer_a.with_user(self.agent).complaint_rating_avg, 5.0)
+
+    def test_open_complaints_hold_a_supporter_back(self):
+        for months in (14, 8, 4, 1):
+            self.order(self.customer_a, months_ago=months)
+        self.recompute(self.customer_a)
+        self.assertEqual(self.customer_a.ladder_stage, "supporter")
+        complaint = self.complaint()
+        self.assertEqual(self.customer_a.ladder_stage, "client")
+        self.assertEqual(self.customer_a.lifecycle_open_complaint_count, 1)
+        self.assertIn("1 open complaint", self.customer_a.ladder_reason)
+        self.close(complaint)
+        self.assertEqual(self.customer_a.ladder_stage, "supporter")
+
+    def test_sla_policies_refuse_empty_targets(self):
+        for values in ({"response_hours": 0}, {"resolution_hours": -2}, {"response_hours": 30, "resolution_hours": 20}):
+            with self.subTest(values=values), self.assertRaises(ValidationError), self.env.cr.savepoint():
+                self.sla.write(values)
+        self.assertEqual((self.sla.response_hours, self.sla.resolution_hours), (4.0, 16.0))
+
+
+@tagged("post_install", "-at_install", "crm_lifecycle")
+class TestComplaintSla(ComplaintCase):
+    def test_deadlines_skip_the_weekend_and_holidays(self):
+        complaint = self.complaint()
+        # 2 working hours left on Friday (15:00-17:00), 2 more on Monday from 8:00
+        self.assertEqual(complaint.response_deadline, datetime(2026, 11, 23, 10, 0))
+        self.assertEqual(complaint.response_at_risk_date, datetime(2026, 11, 20, 17, 0))
+        # 16 hours: 2 on Friday, 8 on Monday, 6 on Tuesday (8-12, 13-15)
+        self.assertEqual(complaint.resolution_deadline, datetime(2026, 11, 24, 15, 0))
+        # a public holiday on Monday pushes everything a day later
+        self.env["resource.calendar.leaves"].create(
+            {
+                "name": "Public holiday",
+                "calendar_id": self.calendar.id,
+                "date_from": datetime(2026, 11, 23, 0, 0),
+                "date_to": datetime(2026, 11, 23, 23, 59),
+            }
+        )
+        later = self.complaint(subject="After the holiday")
+        self.assertEqual(later.response_deadline, datetime(2026, 11, 24, 10, 0))
+
+    def test_first_response_is_the_first_message_to_the_customer(self):
+        with freeze_time(FRIDAY_3PM):
+            complaint = self.complaint()
+        with freeze_time(datetime(2026, 11, 23, 9, 0)):  # Monday, 3 working hours later
+            complaint.with_user(self.agent).message_post(
+                body="Note to self", subtype_xmlid="mail.mt_note", message_type="comment"
+            )
+            self.assertFalse(complaint.first_response_date, "an internal note is not an answer")
+            complaint.with_user(self.agent).message_post(
+                body="We are on it", subtype_xmlid="mail.mt_comment", message_type="comment"
+            )
+            self.assertEqual(complaint.first_response_date, datetime(2026, 11, 23, 9, 0))
+            self.assertEqual(complaint.response_hours, 3.0)
+
+    def test_warning_then_escalation_once_each(self):
+        with freeze_time(FRIDAY_3PM):
+            complaint = self.complaint()
+            self.assertEqual(complaint.sla_status, "on_track")
+        todo = self.env.ref("mail.mail_activity_data_todo")
+        complaint.activity_ids.unlink()
+        cron = self.env["crm.complaint"]
+        # Friday 17:00, half of the response time gone: the owner is warned, once
+        for _run in range(2):
+            with freeze_time(datetime(2026, 11, 20, 17, 30)):
+                cron._cron_check_sla()
+        self.assertEqual(complaint.sla_status, "at_risk")
+        warnings = complaint.activity_ids.filtered(lambda a: a.activity_type_id == todo)
+        self.assertEqual((len(warnings), warnings.user_id), (1, self.agent))
+        # Monday 10:30, no answer yet: breached, escalated once to the team leader
+        for _run in range(2):
+            with freeze_time(datetime(2026, 11, 23, 10, 30)):
+                cron._cron_check_sla()
+        self.assertEqual(complaint.sla_status, "breached")
+        self.assertTrue(complaint.sla_escalated)
+        escalations = complaint.activity_ids.filtered(lambda a: a.user_id == self.leader)
+        self.assertEqual(len(escalations), 1)
+        self.assertEqual(len(complaint.message_ids.filtered(lambda m: "is breached" in (m.body or ""))), 1)
+        self.assertEqual(complaint.user_id, self.agent, "no reassignment unless the team asks for it")
+
+    def test_escalation_can_reassign_to_the_leader(self):
+        self.team.complaint_escalation_reassign = True
+        with freeze_time(FRIDAY_3PM):
+            complaint = self.complaint()
+        with freeze_time(datetime(2026, 11, 25, 9, 0)):
+            self.env["crm.complaint"]._cron_check_sla()
+        self.assertEqual(complaint.user_id, self.leader)
+
+    def test_the_cron_reads_only_what_may_have_changed(self):
+        with freeze_time(FRIDAY_3PM):
+            complaints = self.env["crm.complaint"].union(*(self.complaint(subject=f"Batch {i}") for i in range(5)))
+        cron = self.env.ref("crm_lifecycle.ir_cron_complaint_sla")
+        progress = self.env["ir.cron.progress"].create({"cron_id": cron.id, "done": 0, "remaining": 0})
+        with freeze_time(datetime(2026, 11, 20, 17, 30)):
+            model = self.env["crm.complaint"].with_context(ir_cron_progress_id=progress.id)
+            remaining = model._cron_check_sla(batch_size=2)
+            self.assertEqual((progress.done, remaining), (2, progress.remaining))
+            while model._cron_check_sla(batch_size=2):
+                pass
+        self.assertEqual(set(complaints.mapped("sla_status")), {"at_risk"})
+        with freeze_time(datetime(2026, 11, 20, 17, 45)):
+            self.assertEqual(model.search_count([("sla_next_check", "<=", datetime(2026, 11, 20, 17, 45))]), 0)
+
+    def test_closed_within_the_sla_is_met(self):
+        with freeze_time(FRIDAY_3PM):
+            on_time, late = self.complaint(subject="On time"), self.complaint(subject="Late")
+        with freeze_time(datetime(2026, 11, 23, 9, 0)):
+            on_time.with_user(self.agent).message_post(
+                body="Answer", subtype_xmlid="mail.mt_comment", message_type="comment"
+            )
+            self.close(on_time)
+        with freeze_time(datetime(2026, 11, 26, 9, 0)):
+            self.close(late)
+        self.assertEqual((on_time.sla_status, on_time.sla_success), ("met", 100.0))
+        self.assertEqual((late.sla_status, late.sla_success), ("breached", 0.0))
+        self.assertEqual(on_time.resolution_hours, 3.0)
+        groups = self.env["crm.complaint"]._read_group(
+            [("id", "in", (on_time | late).ids)], ["team_id"], ["sla_success:avg", "resolution_hours:avg"]
+        )
+        self.assertEqual(groups[0][1:], (50.0, (3.0 + late.resolution_hours) / 2))
+
+
+@tagged("post_install", "-at_install", "crm_lifecycle")
+class TestComplaintMail(ComplaintCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.alias_domain = cls.env["mail.alias.domain"].create({"name": "desk.example.com"})
+        cls.company.alias_domain_id = cls.alias_domain
+        cls.team.complaint_alias_name = "complaints"
+
+    def _mail(self, sender, body, subject="Broken again", message_id="<first@customer.example.com>", extra=""):
+        return (
+            f"From: {sender}\r\nTo: complaints@desk.example.com\r\nSubject: {subject}\r\n"
+            f"Message-ID: {message_id}\r\n{extra}MIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+            f"{body}\r\n"
+        )
+
+    def test_an_email_opens_a_complaint_and_replies_thread_onto_it(self):
+        self.assertEqual(self.team.complaint_alias_email, "complaints@desk.example.com")
+        thread_id = self.env["mail.thread"].message_process(
+            None, self._mail("Unhappy <service@unhappy.example.com>", "<p>The machine stopped again.</p>")
+        )
+        complaint = self.env["crm.complaint"].browse(thread_id)
+        self.assertEqual(complaint.partner_id, self.customer_a, "found by the sender's address")
+        self.assertEqual(
+            (complaint.team_id, complaint.channel, complaint.subject), (self.team, "email", "Broken again")
+        )
+        self.assertIn("The machine stopped again.", complaint.description)
+        self.assertFalse(complaint.user_id)
+        reply = self._mail(
+            "Unhappy <service@unhappy.example.com>",
+            "<p>Any news?</p>",
+            subject="Re: Broken again",
+            message_id="<second@customer.example.com>",
+            extra="In-Reply-To: <first@customer.example.com>\r\n",
+        )
+        self.assertEqual(self.env["mail.thread"].message_process(None, reply), complaint.id)
+        self.assertTrue(complaint.message_ids.filtered(lambda m: "Any news?" in (m.body or "")))
+        self.assertEqual(self.env["crm.complaint"].search_count([("team_id", "=", self.team.id)]), 1)
+
+    def test_unknown_sender_and_hostile_content(self):
+        body = "<p>Hello</p><script>alert('x')</script>" + "<p>" + "a" * 300_000 + "</p>"
+        thread_id = self.env["mail.thread"].message_process(
+            None, self._mail("stranger@nowhere.example.com", body, message_id="<hostile@nowhere.example.com>")
+        )
+        complaint = self.env["crm.complaint"].browse(thread_id)
+        self.assertFalse(complaint.partner_id)
+        self.assertEqual(complaint.email_from, "stranger@nowhere.example.com")
+        self.assertNotIn("<script", complaint.description)
+        self.assertNotIn("alert(", complaint.description)
+        self.assertLessEqual(len(complaint.description), 100_100)
+
+
+@tagged("post_install", "-at_install", "crm_lifecycle")
+class TestComplaintAccess(ComplaintCase):
+    def test_users_see_their_own_and_their_teams_complaints(self):
+        mine = self.complaint(subject="Mine")
+        teams = self.complaint(subject="Team's, unassigned", user_id=False)
+        others = self.complaint(subject="Other desk's", team_id=self.other_team.id, user_id=self.other_agent.id)
+        seen = self.env["crm.complaint"].with_user(self.agent).search([("id", "in", (mine | teams | others).ids)])
+        self.assertEqual(seen, mine | teams)
+        with self.assertRaises(AccessError):
+            others.with_user(self.agent).read(["subject"])
+        self.assertEqual(
+            self.env["crm.complaint"].with_user(self.leader).search_count([("id", "in", (mine | teams | others).ids)]),
+            3,
+        )
+        with self.assertRaises(AccessError):
+            mine.with_user(self.agent).unlink()
+        with self.assertRaises(AccessError):
+            self.sla.with_user(self.agent).write({"response_hours": 100})
+        with self.assertRaises(AccessError):
+            self.stage_new.with_user(self.agent).write({"is_closed": True})
+
+    def test_agents_without_sales_rights_work_without_the_order_link(self):
+        order, _invoice = self.order(self.customer_a, days_ago=3)
+        complaint = self.complaint(sale_order_id=order.id)
+        with Form(complaint.with_user(self.agent)) as form:
+            form.category = "delivery"
+        self.assertEqual(complaint.category, "delivery")
+        arch = self.env["crm.complaint"].with_user(self.agent).get_views([(False, "form")])["views"]["form"]["arch"]
+        self.assertNotIn('name="sale_order_id"', arch)
+
+    def test_salespeople_without_complaint_rights_see_none(self):
+        self.complaint()
+        with self.assertRaises(AccessError):
+            self.env["crm.complaint"].with_user(self.salesman).search([])
+        arch = self.env["res.partner"].with_user(self.salesman).get_views([(False, "form")])["views"]["form"]["arch"]
+        self.assertNotIn("action_view_complaints", arch)
+        arch = self.env["res.partner"].with_user(self.agent).get_views([(False, "form")])["views"]["form"]["arch"]
+        self.assertIn("action_view_complaints", arch)
+
+    def test_other_companies_complaints_are_hidden(self):
+        complaint = self.complaint()
+        other_company = self.env["res.company"].create({"name": "Elsewhere Co"})
+        stranger = new_test_user(
+            self.env,
+            login="cmp_elsewhere",
+            groups=f"base.group_user,{COMPLAINT_MANAGER}",
+            company_id=other_company.id,
+            company_ids=[Command.set(other_company.ids)],
+        )
+        as_stranger = self.env["crm.complaint"].with_user(stranger).with_context(allowed_company_ids=other_company.ids)
+        self.assertFalse(as_stranger.search([("id", "=", complaint.id)]))
