@@ -52,6 +52,9 @@ Odoo, gives each a value tier from real margin, and explains why in plain words.
         "demo/res_partner_demo.xml",
     ],
     "assets": {
+        "web.assets_frontend": [
+            "crm_lifecycle/static/src/js/portal_complaint_counter.js",
+        ],
         "web.assets_tests": [
             "crm_lifecycle/static/tests/tours/**/*",
         ],

@@ -120,7 +120,7 @@ class TestComplaintBasics(ComplaintCase):
         order_a.user_id = self.salesman
         action = order_a.with_user(self.salesman).action_new_complaint()
         self.assertEqual(action["context"]["default_sale_order_id"], order_a.id)
-        with Form(self.env["crm.complaint"].with_user(self.salesman).with_context(action["context"])) as form:
+        with Form(self.env["crm.complaint"].with_user(self.salesman).with_context(**action["context"])) as form:
             form.subject = "Quick from the order"
         self.assertEqual(form.record.sale_order_id, order_a)
         self.assertEqual(form.record.partner_id, self.customer_a)

@@ -11,7 +11,7 @@ class TestOverride(LifecycleCase):
     def _override(self, partner, stage, reason, user=None):
         wizard_model = self.env["crm.ladder.override"].with_user(user or self.manager)
         action = partner.with_user(user or self.manager).action_open_ladder_override()
-        with Form(wizard_model.with_context(action["context"])) as form:
+        with Form(wizard_model.with_context(**action["context"])) as form:
             form.ladder_stage = stage
             form.reason = reason
         return form.record.action_apply()

@@ -4,7 +4,7 @@ from markupsafe import Markup
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import html2plaintext
+from odoo.tools import SQL, html2plaintext
 
 from .crm_complaint_selections import (
     CATEGORY_SELECTION,
@@ -53,12 +53,11 @@ class CrmComplaint(models.Model):
     )
     invoice_id = fields.Many2one(
         "account.move",
-        "Invoice",
         domain="[('commercial_partner_id', '=', commercial_partner_id), "
         "('move_type', 'in', ('out_invoice', 'out_refund'))]",
         index="btree_not_null",
     )
-    product_id = fields.Many2one("product.product", "Product")
+    product_id = fields.Many2one("product.product")
     user_id = fields.Many2one(
         "res.users",
         "Owner",
@@ -67,11 +66,10 @@ class CrmComplaint(models.Model):
         domain="[('share', '=', False)]",
         default=lambda self: self.env.user if not self.env.user.share else False,
     )
-    team_id = fields.Many2one("crm.team", "Team", tracking=True, index=True, default=lambda self: self._default_team())
+    team_id = fields.Many2one("crm.team", tracking=True, index=True, default=lambda self: self._default_team())
     company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
     stage_id = fields.Many2one(
         "crm.complaint.stage",
-        "Stage",
         tracking=True,
         index=True,
         copy=False,
@@ -120,8 +118,12 @@ class CrmComplaint(models.Model):
     # ------------------------------------------------------------------ defaults, computes
     @api.model
     def _default_team(self):
-        teams = self.env.user.crm_team_ids.filtered("use_complaints")
-        return teams[:1] or self.env["crm.team"].search([("use_complaints", "=", True)], limit=1)
+        company = self.env.company
+        teams = self.env.user.crm_team_ids.filtered(lambda t: t.use_complaints and t.company_id in (company, False))
+        # (the company in the domain also holds under sudo, which skips the teams' company rule)
+        return teams[:1] or self.env["crm.team"].search(
+            [("use_complaints", "=", True), ("company_id", "in", [company.id, False])], limit=1
+        )
 
     @api.model
     def _read_group_stage_ids(self, stages, domain):
@@ -166,9 +168,10 @@ class CrmComplaint(models.Model):
             )
 
     def _compute_access_url(self):
-        super()._compute_access_url()
+        result = super()._compute_access_url()
         for complaint in self:
             complaint.access_url = f"/my/complaints/{complaint.id}"
+        return result
 
     # ------------------------------------------------------------------ constraints
     @api.constrains("partner_id", "sale_order_id", "invoice_id")
@@ -284,14 +287,28 @@ class CrmComplaint(models.Model):
         return "on_track", min(checks)
 
     def _sla_refresh(self, now=None):
-        """Store each complaint's SLA status and when it may next change (what the cron looks for)."""
+        """Store each complaint's SLA status and when it may next change (what the cron looks for).
+
+        One UPDATE for the whole recordset: the next check differs per complaint, so grouped ORM
+        writes would cost one query each. Returns {(status, next check): complaints}.
+        """
         now = now or fields.Datetime.now()
-        by_state = {}
+        by_state, rows = {}, []
         for complaint in self:
-            state = complaint._sla_state_at(now)
+            status, next_check = state = complaint._sla_state_at(now)
             by_state[state] = by_state.get(state, self.browse()) | complaint
-        for (status, next_check), complaints in by_state.items():
-            complaints.write({"sla_status": status, "sla_next_check": next_check})
+            if (complaint.sla_status, complaint.sla_next_check) != (status or False, next_check or False):
+                rows.append(SQL("(%s, %s, %s::timestamp)", complaint.id, status or None, next_check or None))
+        if rows:
+            self.env.cr.execute(
+                SQL(
+                    "UPDATE crm_complaint AS c SET sla_status = v.status, sla_next_check = v.next_check"
+                    " FROM (VALUES %s) AS v(id, status, next_check) WHERE c.id = v.id",
+                    SQL(", ").join(rows),
+                )
+            )
+            self.invalidate_recordset(["sla_status", "sla_next_check"])
+            self.modified(["sla_status", "sla_next_check"])
         return by_state
 
     @api.model
@@ -331,7 +348,8 @@ class CrmComplaint(models.Model):
                     "date_deadline": deadline.date(),
                 }
             )
-        self.env["mail.activity"].sudo().create(activities)
+        # the activity is the notice: no e-mail per activity from an automatic warning
+        self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True).create(activities)
         self.write({"sla_warned": True})
 
     def _sla_escalate(self):
@@ -355,7 +373,7 @@ class CrmComplaint(models.Model):
                 sla=complaint.sla_id.name,
                 leader=leader.name or _("the team (no team leader set)"),
             )
-        self.env["mail.activity"].sudo().create(activities)
+        self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True).create(activities)
         self._message_log_batch(bodies={k: Markup("<p>%s</p>") % v for k, v in bodies.items()})
         reassign = self.filtered(lambda c: c.team_id.complaint_escalation_reassign and c.team_id.user_id)
         for team, complaints in reassign.grouped("team_id").items():

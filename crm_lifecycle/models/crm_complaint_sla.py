@@ -14,7 +14,7 @@ class CrmComplaintSla(models.Model):
     active = fields.Boolean(default=True)
     company_id = fields.Many2one("res.company", default=lambda self: self.env.company)
     # which complaints it covers (empty: any)
-    team_id = fields.Many2one("crm.team", "Team")
+    team_id = fields.Many2one("crm.team")
     complaint_type = fields.Selection(TYPE_SELECTION, "Type")
     category = fields.Selection(CATEGORY_SELECTION)
     severity = fields.Selection(SEVERITY_SELECTION)
