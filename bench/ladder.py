@@ -66,7 +66,7 @@ import threading
 import time
 import tracemalloc
 from collections import defaultdict
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -160,7 +160,7 @@ def base_db():
     name = os.environ.get("CRM_LIFECYCLE_BASE_DB")
     if name:
         return name
-    with connect("postgres", autocommit=True) as conn, conn.cursor() as cr:
+    with closing(connect("postgres", autocommit=True)) as conn, conn.cursor() as cr:
         cr.execute("SELECT datname FROM pg_database WHERE datname LIKE 'crm_lifecycle_base_%%' ORDER BY datname")
         rows = cr.fetchall()
     if not rows:
@@ -195,6 +195,29 @@ def install_addon(dbname):
     command += ["--stop-after-init", "--log-level=warn", f"--logfile={log}"]
     if subprocess.run(command, check=False).returncode:
         sys.exit(f"Installing {ADDON} on {dbname} failed: see {log}")
+
+
+def addon_revision():
+    """Where the addon is loaded from, and its git revision (the tree may hold uncommitted changes)."""
+    from odoo.modules.module import get_module_path
+
+    path = get_module_path(ADDON)
+    git = ["git", "-C", path]
+    head = subprocess.run([*git, "log", "-1", "--format=%h %s"], capture_output=True, text=True, check=False)
+    dirty = subprocess.run([*git, "status", "--porcelain", "--", "."], capture_output=True, text=True, check=False)
+    if head.returncode:
+        return path
+    state = "with uncommitted changes" if dirty.stdout.strip() else "clean"
+    return f"{path} at {head.stdout.strip()!r} ({state})"
+
+
+def server_settings():
+    with closing(connect("postgres", autocommit=True)) as conn, conn.cursor() as cr:
+        cr.execute(
+            "SELECT string_agg(name || '=' || current_setting(name), ', ' ORDER BY name) FROM pg_settings"
+            " WHERE name IN ('server_version', 'work_mem', 'jit', 'shared_buffers', 'random_page_cost')"
+        )
+        return cr.fetchone()[0]
 
 
 # ---------------------------------------------------------------------------------------------- the books
@@ -984,6 +1007,12 @@ def summary(all_results):
         f"max {worst} queries",
         worst <= TARGET_PROMPT_QUERIES,
     )
+    add(
+        "(no target) nothing-changed recompute, Odoo's own total_invoiced / full recompute",
+        f"{largest['unchanged']:.1f} s, "
+        + (f"{largest['odoo'] / largest['full']:.2f}x" if "odoo" in largest else "skipped"),
+        None,
+    )
     mismatch = sum(r["floor_mismatch"] for r in all_results)
     add("engine figures equal the floor's (check of the bench)", f"{mismatch} partners differ", not mismatch)
     width = max(len(r[0]) for r in rows)
@@ -1009,6 +1038,7 @@ def main():
 
     odoo.tools.config.parse_config(["-c", CONF, "-d", BENCH_DB, "--log-level=warn"])
     template = base_db()
+    out(f"addon benchmarked: {addon_revision()}; PostgreSQL {server_settings()}")
     out(f"template {template}: copying to {INSTALLED_DB} and installing {ADDON} (once for all sizes)")
     started = time.monotonic()
     copy_db(template, INSTALLED_DB)

@@ -251,6 +251,14 @@ class TestComplaintSla(ComplaintCase):
         self.assertEqual(len(complaint.message_ids.filtered(lambda m: "is breached" in (m.body or ""))), 1)
         self.assertEqual(complaint.user_id, self.agent, "no reassignment unless the team asks for it")
 
+    def test_a_complaint_recorded_late_is_still_escalated(self):
+        with freeze_time(datetime(2026, 11, 25, 9, 0)):  # recorded on Wednesday, received last Friday
+            complaint = self.complaint()
+            self.assertEqual((complaint.sla_status, complaint.sla_next_check), ("breached", False))
+            self.env["crm.complaint"]._cron_check_sla()
+        self.assertTrue(complaint.sla_escalated)
+        self.assertEqual(len(complaint.activity_ids.filtered(lambda a: a.user_id == self.leader)), 1)
+
     def test_escalation_can_reassign_to_the_leader(self):
         self.team.complaint_escalation_reassign = True
         with freeze_time(FRIDAY_3PM):
@@ -300,17 +308,17 @@ class TestComplaintMail(ComplaintCase):
         super().setUpClass()
         cls.alias_domain = cls.env["mail.alias.domain"].create({"name": "desk.example.com"})
         cls.company.alias_domain_id = cls.alias_domain
-        cls.team.complaint_alias_name = "complaints"
+        cls.team.complaint_alias_name = "desk-complaints"
 
     def _mail(self, sender, body, subject="Broken again", message_id="<first@customer.example.com>", extra=""):
         return (
-            f"From: {sender}\r\nTo: complaints@desk.example.com\r\nSubject: {subject}\r\n"
+            f"From: {sender}\r\nTo: desk-complaints@desk.example.com\r\nSubject: {subject}\r\n"
             f"Message-ID: {message_id}\r\n{extra}MIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
             f"{body}\r\n"
         )
 
     def test_an_email_opens_a_complaint_and_replies_thread_onto_it(self):
-        self.assertEqual(self.team.complaint_alias_email, "complaints@desk.example.com")
+        self.assertEqual(self.team.complaint_alias_email, "desk-complaints@desk.example.com")
         thread_id = self.env["mail.thread"].message_process(
             None, self._mail("Unhappy <service@unhappy.example.com>", "<p>The machine stopped again.</p>")
         )

@@ -45,6 +45,18 @@ class TestDemoData(TransactionCase):
         evergreen = self.env.ref(DEMO.format("evergreen"))
         self.assertIn("overdue more than 30 days", evergreen.ladder_reason)
 
+    def test_demo_complaints_show_every_state_of_the_desk(self):
+        complaints = self.env["crm.complaint"].search([("partner_id.name", "in", [
+            "Silverline Retail", "Evergreen Schools", "Northwind Clinics", "Golden Gate Manufacturing"])])  # fmt: skip
+        by_customer = {c.partner_id.name: c for c in complaints}
+        self.assertEqual(by_customer["Silverline Retail"].sla_status, "breached")
+        self.assertTrue(by_customer["Silverline Retail"].sla_escalated)
+        self.assertEqual(by_customer["Evergreen Schools"].sla_status, "at_risk")
+        self.assertEqual(by_customer["Northwind Clinics"].review_state, "to_review")
+        self.assertEqual(by_customer["Golden Gate Manufacturing"].sla_status, "met")
+        self.assertEqual(by_customer["Golden Gate Manufacturing"].rating_last_value, 5)
+        self.assertEqual(self.env.ref("sales_team.team_sales_department").complaint_alias_name, "complaints")
+
 
 @tagged("post_install", "-at_install", "crm_lifecycle")
 class TestReports(LifecycleCase):

@@ -319,7 +319,21 @@ class CrmComplaint(models.Model):
         batches; the flags sla_warned and sla_escalated make a re-run do nothing twice.
         """
         now = fields.Datetime.now()
-        domain = [("is_closed", "=", False), ("sla_next_check", "!=", False), ("sla_next_check", "<=", now)]
+        domain = [
+            ("is_closed", "=", False),
+            "|",
+            "|",
+            "&",
+            ("sla_next_check", "!=", False),
+            ("sla_next_check", "<=", now),
+            # at risk or breached already when last computed (created late, imported...), not acted on yet
+            "&",
+            ("sla_status", "=", "at_risk"),
+            ("sla_warned", "=", False),
+            "&",
+            ("sla_status", "=", "breached"),
+            ("sla_escalated", "=", False),
+        ]
         complaints = self.search(domain, limit=batch_size, order="sla_next_check, id")
         by_state = complaints._sla_refresh(now)
         at_risk = self.browse().union(*(c for (status, _n), c in by_state.items() if status == "at_risk"))

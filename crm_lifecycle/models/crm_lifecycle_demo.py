@@ -45,6 +45,22 @@ DEMO_PRODUCTS = {
 }
 
 
+# (customer, subject, type, category, severity, channel, working hours ago, outcome, rating)
+DEMO_COMPLAINTS = [
+    ("res_partner_silverline_demo", "Promotional bundles delivered with missing items", "complaint", "product",
+     "critical", "email", 30, "open", None),
+    ("res_partner_evergreen_demo", "Invoice received twice", "complaint", "price", "normal", "phone", 7, "open", None),
+    ("res_partner_northwind_demo", "Consulting day cancelled at short notice", "complaint", "service", "high",
+     "phone", 12, "review", None),
+    ("res_partner_blue_ridge_demo", "Extra training session for new staff", "request", "service", "low", "portal",
+     0, "open", None),
+    ("res_partner_golden_gate_demo", "Equipment kit arrived a week late", "complaint", "delivery", "normal", "email",
+     20, "resolved", 5),
+    ("res_partner_maple_leaf_demo", "Wrong contact person on the invoices", "request", "other", "low", "phone", 30,
+     "resolved", 3),
+]  # fmt: skip
+
+
 class CrmLifecycleDemo(models.AbstractModel):
     _name = "crm.lifecycle.demo"
     _description = "Customer Lifecycle demo data"
@@ -99,3 +115,40 @@ class CrmLifecycleDemo(models.AbstractModel):
         refunds.with_context(lifecycle_defer=False)._reverse_moves(
             [{"invoice_date": today - relativedelta(days=3)}], cancel=True
         )
+
+    @api.model
+    def _create_demo_complaints(self):
+        """Complaints in every state: breached and escalated, on track, under review, resolved and rated."""
+        team = self.env.ref("sales_team.team_sales_department")
+        agent = self.env.ref("base.user_demo", raise_if_not_found=False) or self.env.user
+        resolved = self.env.ref("crm_lifecycle.crm_complaint_stage_resolved")
+        in_progress = self.env.ref("crm_lifecycle.crm_complaint_stage_in_progress")
+        calendar = self.env.company.resource_calendar_id
+        now = fields.Datetime.now()
+        for xmlid, subject, ctype, category, severity, channel, hours_ago, outcome, rating in DEMO_COMPLAINTS:
+            partner = self.env.ref(f"crm_lifecycle.{xmlid}")
+            received = calendar.plan_hours(-hours_ago, now, compute_leaves=True) if hours_ago else now
+            complaint = self.env["crm.complaint"].create(
+                {
+                    "subject": subject,
+                    "partner_id": partner.id,
+                    "complaint_type": ctype,
+                    "category": category,
+                    "severity": severity,
+                    "channel": channel,
+                    "request_date": received,
+                    "team_id": team.id,
+                    "user_id": agent.id,
+                    "description": f"<p>{subject}.</p>",
+                }
+            )
+            if outcome == "review":
+                complaint.write({"stage_id": in_progress.id, "resolution": "<p>Rescheduled the day, at no cost.</p>"})
+                complaint._mark_responded(received)
+                complaint.action_request_review()
+            elif outcome == "resolved":
+                complaint._mark_responded(received)
+                complaint.write({"resolution": "<p>Sorted out with the customer.</p>", "stage_id": resolved.id})
+                complaint.rating_apply(rating, token=complaint._rating_get_access_token(), feedback="Thank you")
+        # what the SLA cron would have done by now: warnings and escalations
+        self.env["crm.complaint"]._cron_check_sla()
