@@ -1,10 +1,17 @@
 def uninstall_hook(env):
-    """Remove the books of the demo customers before Odoo removes the demo records.
+    """Remove what would stop Odoo's cleanup of the addon's data.
+
+    Complaints point to their stages with ondelete=restrict, so Odoo could not remove the stages:
+    they go first (their table goes with the model anyway; unlink also removes their messages,
+    activities and ratings). Then the books of the demo customers, before Odoo removes the demo
+    records.
 
     The demo customers have real confirmed orders, posted invoices, payments and a credit note
     (see crm.lifecycle.demo); Odoo's cleanup of module data cannot delete a partner those still
     point to, nor a posted entry. Only partners that are this addon's demo records are touched.
     """
+    env["crm.complaint"].with_context(active_test=False).search([]).unlink()
+
     data = env["ir.model.data"].search([("module", "=", "crm_lifecycle"), ("model", "=", "res.partner")])
     partners = env["res.partner"].with_context(active_test=False).browse(data.mapped("res_id")).exists()
     if not partners:

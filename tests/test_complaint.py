@@ -125,6 +125,27 @@ class TestComplaintBasics(ComplaintCase):
         self.assertEqual(form.record.sale_order_id, order_a)
         self.assertEqual(form.record.partner_id, self.customer_a)
 
+    def test_quick_creation_from_a_customer_and_an_invoice(self):
+        _order, invoice = self.order(self.customer_a, days_ago=5)
+        for record, field in ((self.customer_a, "partner_id"), (invoice, "invoice_id")):
+            action = record.with_user(self.agent).action_new_complaint()
+            self.assertEqual((action["res_model"], action["context"][f"default_{field}"]), ("crm.complaint", record.id))
+        action = invoice.action_new_complaint()
+        complaint = self.env["crm.complaint"].with_context(**action["context"]).create({"subject": "Wrong VAT"})
+        self.assertEqual((complaint.partner_id, complaint.invoice_id), (self.customer_a, invoice))
+        self.assertEqual(complaint.channel, "phone")
+        self.assertEqual(self.customer_a.with_user(self.agent).action_view_complaints()["domain"],
+                         [("commercial_partner_id", "=", self.customer_a.id)])  # fmt: skip
+
+    def test_analysis_report_measures(self):
+        action = self.env.ref("crm_lifecycle.crm_complaint_action_report")
+        views = self.env["crm.complaint"].get_views([(v.view_id.id, v.view_mode) for v in action.view_ids])
+        pivot = views["views"]["pivot"]["arch"]
+        for measure in ("sla_success", "response_hours", "resolution_hours", "rating_last_value"):
+            self.assertIn(f'name="{measure}"', pivot)
+        self.assertIn('name="category" type="row"', pivot)
+        self.assertIn('name="request_date" interval="month"', views["views"]["graph"]["arch"])
+
     def test_closing_needs_a_resolution(self):
         complaint = self.complaint()
         with self.assertRaisesRegex(ValidationError, "Write the resolution"), self.env.cr.savepoint():
