@@ -9,6 +9,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, new_test_user, tagged
 
 from .common import LifecycleCase
+from .test_i18n import _load_zh_cn
 
 COMPLAINT_USER = "crm_lifecycle.crm_lifecycle_group_complaint_user"
 COMPLAINT_MANAGER = "crm_lifecycle.crm_lifecycle_group_complaint_manager"
@@ -271,6 +272,21 @@ class TestComplaintSla(ComplaintCase):
         self.assertEqual(len(escalations), 1)
         self.assertEqual(len(complaint.message_ids.filtered(lambda m: "is breached" in (m.body or ""))), 1)
         self.assertEqual(complaint.user_id, self.agent, "no reassignment unless the team asks for it")
+
+    def test_notices_read_in_the_language_of_who_receives_them(self):
+        _load_zh_cn(self.env)
+        self.leader.lang = "zh_CN"
+        with freeze_time(FRIDAY_3PM):
+            complaint = self.complaint()
+        with freeze_time(datetime(2026, 11, 20, 17, 30)):
+            self.env["crm.complaint"]._cron_check_sla()
+        warning = complaint.activity_ids.filtered(lambda a: a.user_id == self.agent and "SLA" in a.summary)
+        self.assertEqual(warning.summary, f"SLA at risk: {complaint.name}", "the agent works in English")
+        with freeze_time(datetime(2026, 11, 23, 10, 30)):
+            self.env["crm.complaint"]._cron_check_sla()
+        escalation = complaint.activity_ids.filtered(lambda a: a.user_id == self.leader)
+        self.assertEqual(escalation.summary, f"服务级别协议已违约：{complaint.name}")
+        self.assertTrue(complaint.message_ids.filtered(lambda m: "已升级至 Lea Leader" in (m.body or "")))
 
     def test_a_complaint_recorded_late_is_still_escalated(self):
         with freeze_time(datetime(2026, 11, 25, 9, 0)):  # recorded on Wednesday, received last Friday
