@@ -4,6 +4,12 @@ from .lifecycle_reason import render_ladder_reason
 from .lifecycle_rules import LADDER, LADDER_SELECTION
 
 
+def ladder_direction(from_stage, to_stage):
+    if not from_stage:
+        return "initial"
+    return "up" if LADDER.index(to_stage) > LADDER.index(from_stage) else "down"
+
+
 class CrmLadderHistory(models.Model):
     _name = "crm.ladder.history"
     _description = "Relationship ladder move"
@@ -31,11 +37,7 @@ class CrmLadderHistory(models.Model):
     @api.depends("from_stage", "to_stage")
     def _compute_direction(self):
         for move in self:
-            if not move.from_stage:
-                move.direction = "initial"
-            else:
-                up = LADDER.index(move.to_stage) > LADDER.index(move.from_stage)
-                move.direction = "up" if up else "down"
+            move.direction = ladder_direction(move.from_stage, move.to_stage)
 
     @api.depends("reason_data")
     @api.depends_context("lang")

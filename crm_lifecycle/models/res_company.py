@@ -133,8 +133,8 @@ class ResCompany(models.Model):
         engine = self.env["crm.lifecycle.engine"]
         for company in self.sudo():
             self.env.flush_all()
-            self.env.cr.execute(engine._cutpoints_query(company, today - timedelta(days=365)))
-            revenue, margin, partner_min, platinum_min, gold_min = self.env.cr.fetchone()
+            _names, rows = engine._execute_without_jit(engine._cutpoints_query(company, today - timedelta(days=365)))
+            revenue, margin, partner_min, platinum_min, gold_min = rows[0]
             company.write(
                 {
                     "lifecycle_cutpoints": {
