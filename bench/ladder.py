@@ -37,7 +37,8 @@ What it does, for each book size (default: 10,000 partners, then 100,000; 10 ord
      returns 0, commit and `env.invalidate_all()` after each batch): wall time, queries, RSS;
    - NOTHING CHANGED: the same loop again; res_partner rows written must be 0;
    - the floor's SELECT alone, compared with what the engine wrote (must be equal);
-   - MEMORY: a second full recompute (after the same reset) under tracemalloc: peak Python heap;
+   - MEMORY: the process's peak RSS during the full recompute, over its RSS at the start (and with
+     `--tracemalloc`, a second full recompute under tracemalloc for the peak Python heap: slow);
    - ODOO'S OWN: `partners.mapped('total_invoiced')` for the same partners;
    - PROMPT UPDATE: an invoice created and posted through the ORM (with `lifecycle_defer`) for
      the partner with the longest history and for one with a single order, then the queries of
@@ -45,40 +46,42 @@ What it does, for each book size (default: 10,000 partners, then 100,000; 10 ord
    and prints a PASS/FAIL summary of the targets of the issue.
 
 Options: `--partners N` (repeatable; default 10000 and 100000), `--orders-per-partner`,
-`--batch-size`, `--skip-odoo-total` (skip the slow Odoo computation), `--keep` (keep the databases).
+`--batch-size`, `--skip-odoo-total` (skip the slow Odoo computation), `--tracemalloc` (also the peak
+Python heap, in a second run), `--keep` (keep the databases).
 Environment: CRM_LIFECYCLE_CONF (Odoo config file), CRM_LIFECYCLE_BASE_DB (template database),
 ODOO_PATH (Odoo source, default /opt/odoo18).
 """
 
 import argparse
-import configparser
 import io
 import math
-import os
 import random
-import re
-import shutil
 import statistics
 import subprocess
-import sys
-import tempfile
-import threading
 import time
 import tracemalloc
-from collections import defaultdict
-from contextlib import closing, contextmanager
 from datetime import timedelta
 from pathlib import Path
 
-import psycopg2
+from benchlib import (
+    ADDON,
+    CONF,
+    QueryCounter,
+    base_db,
+    connect,
+    copy_db,
+    drop_db,
+    fmt_int,
+    install_addon,
+    mib,
+    out,
+    rss,
+    server_settings,
+)
 from psycopg2 import sql as pgsql
 
-ROOT = Path(__file__).resolve().parent.parent
-ODOO_PATH = Path(os.environ.get("ODOO_PATH", "/opt/odoo18"))
-CONF = os.environ.get("CRM_LIFECYCLE_CONF", str(ROOT / ".build" / "odoo.conf"))
 INSTALLED_DB = "crm_lifecycle_bench_installed"
 BENCH_DB = "crm_lifecycle_bench"
-ADDON = "crm_lifecycle"
 CURSOR_PARAM = "crm_lifecycle.recompute_cursor"
 BULK_TABLES = [
     "res_partner",
@@ -118,85 +121,6 @@ FLOOR_FIGURES = {
 FLOOR_MONEY = {"revenue", "revenue_12m", "margin", "margin_12m", "overdue_amount"}
 
 
-def out(line=""):
-    sys.stdout.write(f"{line}\n")
-    sys.stdout.flush()
-
-
-def fmt_int(value):
-    return f"{value:,}"
-
-
-def mib(size):
-    return f"{size / 2**20:,.1f} MiB"
-
-
-# ---------------------------------------------------------------------------------------------- databases
-def db_params():
-    parser = configparser.ConfigParser()
-    parser.read(CONF)
-    options = parser["options"]
-    return {
-        "host": options.get("db_host") or os.environ.get("PGHOST", "127.0.0.1"),
-        "port": options.get("db_port") or os.environ.get("PGPORT", "5432"),
-        "user": options.get("db_user") or os.environ.get("PGUSER"),
-        "password": options.get("db_password") or os.environ.get("PGPASSWORD"),
-        "data_dir": options.get("data_dir"),
-    }
-
-
-def connect(dbname, autocommit=False):
-    params = {k: v for k, v in db_params().items() if k != "data_dir"}
-    conn = psycopg2.connect(dbname=dbname, **params)
-    conn.autocommit = autocommit
-    return conn
-
-
-def filestore(dbname):
-    return Path(db_params()["data_dir"]) / "filestore" / dbname
-
-
-def base_db():
-    name = os.environ.get("CRM_LIFECYCLE_BASE_DB")
-    if name:
-        return name
-    with closing(connect("postgres", autocommit=True)) as conn, conn.cursor() as cr:
-        cr.execute("SELECT datname FROM pg_database WHERE datname LIKE 'crm_lifecycle_base_%%' ORDER BY datname")
-        rows = cr.fetchall()
-    if not rows:
-        sys.exit("No template database crm_lifecycle_base_*: run `make test` or `make bench` once to build it.")
-    return rows[0][0]
-
-
-def drop_db(name):
-    assert name.startswith(BENCH_DB), name  # only the databases this script creates
-    conn = connect("postgres", autocommit=True)
-    with conn.cursor() as cr:
-        cr.execute(pgsql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(pgsql.Identifier(name)))
-    conn.close()
-    shutil.rmtree(filestore(name), ignore_errors=True)
-
-
-def copy_db(source, target):
-    drop_db(target)
-    conn = connect("postgres", autocommit=True)
-    with conn.cursor() as cr:
-        cr.execute(
-            pgsql.SQL("CREATE DATABASE {} TEMPLATE {}").format(pgsql.Identifier(target), pgsql.Identifier(source))
-        )
-    conn.close()
-    if filestore(source).is_dir():
-        shutil.copytree(filestore(source), filestore(target))
-
-
-def install_addon(dbname):
-    log = Path(tempfile.gettempdir()) / f"{dbname}-install.log"
-    command = [sys.executable, str(ODOO_PATH / "odoo-bin"), "-c", CONF, "-d", dbname, "-i", ADDON]
-    command += ["--stop-after-init", "--log-level=warn", f"--logfile={log}"]
-    if subprocess.run(command, check=False).returncode:
-        sys.exit(f"Installing {ADDON} on {dbname} failed: see {log}")
-
-
 def addon_revision():
     """Where the addon is loaded from, and its git revision (the tree may hold uncommitted changes)."""
     from odoo.modules.module import get_module_path
@@ -209,15 +133,6 @@ def addon_revision():
         return path
     state = "with uncommitted changes" if dirty.stdout.strip() else "clean"
     return f"{path} at {head.stdout.strip()!r} ({state})"
-
-
-def server_settings():
-    with closing(connect("postgres", autocommit=True)) as conn, conn.cursor() as cr:
-        cr.execute(
-            "SELECT string_agg(name || '=' || current_setting(name), ', ' ORDER BY name) FROM pg_settings"
-            " WHERE name IN ('server_version', 'work_mem', 'jit', 'shared_buffers', 'random_page_cost')"
-        )
-        return cr.fetchone()[0]
 
 
 # ---------------------------------------------------------------------------------------------- the books
@@ -567,53 +482,13 @@ def generate_books(dbname, partners, orders_per_partner, today, now):
 
 
 # ---------------------------------------------------------------------------------------------- measuring
-class QueryCounter:
-    """Counts the queries of Odoo cursors through the thread's query hooks (odoo.sql_db.Cursor.execute)."""
-
-    TABLE = re.compile(r"\b(?:FROM|INTO|UPDATE)\s+\"?(\w+)", re.IGNORECASE)
-
-    def __init__(self):
-        self.count = 0
-        self.seconds = 0.0
-        self.kinds = defaultdict(lambda: [0, 0.0])
-        self.rows_written = defaultdict(int)
-
-    def __call__(self, cr, query, params, start, delay):
-        self.count += 1
-        self.seconds += delay
-        text = query.decode() if isinstance(query, bytes) else str(query)
-        head = text.lstrip().split(None, 1)[0].upper() if text.strip() else "?"
-        if "WITH so_rows" in text:
-            kind = "engine figures query"
-        elif "percentile_disc" in text:
-            kind = "engine rankings query"
-        else:
-            match = self.TABLE.search(text)
-            kind = f"{head} {match.group(1) if match else ''}".strip()
-        self.kinds[kind][0] += 1
-        self.kinds[kind][1] += delay
-        if head in ("UPDATE", "INSERT", "DELETE") and cr.rowcount > 0:
-            match = self.TABLE.search(text)
-            self.rows_written[f"{head} {match.group(1) if match else '?'}"] += cr.rowcount
-
-    @contextmanager
-    def counting(self):
-        thread = threading.current_thread()
-        previous = getattr(thread, "query_hooks", ())
-        thread.query_hooks = (*previous, self)
-        try:
-            yield self
-        finally:
-            thread.query_hooks = previous
-
-    def top(self, limit=6):
-        return sorted(self.kinds.items(), key=lambda item: -item[1][1])[:limit]
-
-
-def rss():
-    status = Path("/proc/self/status").read_text()
-    values = dict(re.findall(r"^(Vm\w+):\s+(\d+) kB", status, re.MULTILINE))
-    return int(values["VmRSS"]) * 1024, int(values["VmHWM"]) * 1024
+def engine_query_kind(text):
+    """Names the engine's two big queries in the breakdown of where the SQL time goes."""
+    if "WITH so_rows" in text:
+        return "engine figures query"
+    if "percentile_disc" in text:
+        return "engine rankings query"
+    return None
 
 
 def reset_peak_rss():
@@ -816,7 +691,7 @@ def prompt_update(env, partner_id, product_id, cold):
     post_invoice(env, partner_id, product_id)
     if cold:
         env.invalidate_all()
-    counter = QueryCounter()
+    counter = QueryCounter(engine_query_kind)
     with counter.counting():
         started = time.monotonic()
         partner._lifecycle_recompute()
@@ -843,7 +718,7 @@ def measure(args, partners, books):
         out(f"commercial partners recomputed by the nightly run: {fmt_int(n_commercial)}")
 
         # ---------------------------------------------------------------- the floor
-        counter = QueryCounter()
+        counter = QueryCounter(engine_query_kind)
         started = time.monotonic()
         with counter.counting():
             cr.execute(floor_update(company, today, grace))
@@ -857,7 +732,7 @@ def measure(args, partners, books):
         reset_partners(env, books, vacuum_conn)
 
         # ---------------------------------------------------------------- full recompute
-        counter = QueryCounter()
+        counter = QueryCounter(engine_query_kind)
         rss_before, _hwm = rss()
         peak_ok = reset_peak_rss()
         since_xid = current_xid(cr)
@@ -868,6 +743,7 @@ def measure(args, partners, books):
         cr.execute("SELECT count(*) FROM crm_ladder_history")
         history = cr.fetchone()[0]
         results.update(full=elapsed, full_queries=counter.count, full_rows=written)
+        results["rss_growth"] = (hwm if peak_ok else rss_after) - rss_before
         results["ratio_floor"] = elapsed / results["floor"]
         out(f"FULL RECOMPUTE (cron path, batch {args.batch_size}, {batches} batches): wall {elapsed:.1f} s")
         out(
@@ -884,7 +760,7 @@ def measure(args, partners, books):
         out(f"  engine / floor: {results['ratio_floor']:.2f}x")
 
         # ---------------------------------------------------------------- nothing changed
-        counter = QueryCounter()
+        counter = QueryCounter(engine_query_kind)
         since_xid = current_xid(cr)
         elapsed, batches = timed_full_run(env, args.batch_size, counter)
         unchanged_rows = partners_written(cr, since_xid)
@@ -910,18 +786,16 @@ def measure(args, partners, books):
         )
 
         # ---------------------------------------------------------------- memory
-        reset_partners(env, books, vacuum_conn)
-        counter = QueryCounter()
-        start_run(env)
-        tracemalloc.start()
-        with counter.counting():
+        if args.tracemalloc:
+            reset_partners(env, books, vacuum_conn)
+            start_run(env)
+            tracemalloc.start()
             started = time.monotonic()
             run_cron(env, args.batch_size)
             traced = time.monotonic() - started
-        _current, peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
-        results["heap_peak"] = peak
-        out(f"MEMORY (second full recompute under tracemalloc, {traced:.1f} s): Python heap peak {mib(peak)}")
+            _current, peak = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
+            out(f"MEMORY (second full recompute under tracemalloc, {traced:.1f} s): Python heap peak {mib(peak)}")
 
         # ---------------------------------------------------------------- Odoo's own total_invoiced
         if args.skip_odoo_total:
@@ -929,7 +803,7 @@ def measure(args, partners, books):
         else:
             ids = env["res.partner"].search(["|", ("is_company", "=", True), ("parent_id", "=", False)]).ids
             env.invalidate_all()
-            counter = QueryCounter()
+            counter = QueryCounter(engine_query_kind)
             with counter.counting():
                 started = time.monotonic()
                 totals = env["res.partner"].browse(ids).mapped("total_invoiced")
@@ -987,14 +861,15 @@ def summary(all_results):
         largest["ratio_floor"] <= TARGET_FLOOR_RATIO,
     )
     if len(all_results) > 1:
-        growth = largest["heap_peak"] / smallest["heap_peak"]
+        growth = largest["rss_growth"] / max(smallest["rss_growth"], 1)
         add(
-            f"memory flat: heap peak at {size} <= {TARGET_MEMORY_GROWTH}x at {fmt_int(smallest['partners'])}",
-            f"{mib(smallest['heap_peak'])} -> {mib(largest['heap_peak'])} ({growth:.2f}x)",
+            f"memory flat: RSS growth during the run at {size} <= {TARGET_MEMORY_GROWTH}x "
+            f"at {fmt_int(smallest['partners'])}",
+            f"{mib(smallest['rss_growth'])} -> {mib(largest['rss_growth'])} ({growth:.2f}x)",
             growth <= TARGET_MEMORY_GROWTH,
         )
     else:
-        add("memory flat (needs two sizes)", mib(largest["heap_peak"]), None)
+        add("memory flat (needs two sizes)", mib(largest["rss_growth"]), None)
     unchanged = [r["unchanged_rows"] for r in all_results]
     add(
         "recompute with nothing changed writes nothing",
@@ -1028,6 +903,7 @@ def main():
     parser.add_argument("--orders-per-partner", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=2000)
     parser.add_argument("--skip-odoo-total", action="store_true", help="skip Odoo's own total_invoiced (slow)")
+    parser.add_argument("--tracemalloc", action="store_true", help="also measure the Python heap (slow)")
     parser.add_argument("--keep", action="store_true", help=f"keep {BENCH_DB} (last size) and {INSTALLED_DB}")
     parser.add_argument("--generate-only", action="store_true", help=f"only build {BENCH_DB} (implies --keep)")
     args = parser.parse_args()
