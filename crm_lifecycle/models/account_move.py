@@ -11,17 +11,14 @@ class AccountMove(models.Model):
     )
 
     def _compute_complaint_count(self):
-        counts = dict(
-            self.env["crm.complaint"]._read_group([("invoice_id", "in", self.ids)], ["invoice_id"], ["__count"])
-        )
+        counts = self.env["crm.complaint"]._count_by("invoice_id", self)
         for move in self:
             move.complaint_count = counts.get(move, 0)
 
     def action_view_complaints(self):
-        action = self.env["ir.actions.actions"]._for_xml_id("crm_lifecycle.crm_complaint_action")
-        action["domain"] = [("invoice_id", "=", self.id)]
-        action["context"] = {"default_invoice_id": self.id, "default_partner_id": self.partner_id.id}
-        return action
+        return self.env["crm.complaint"]._action_view(
+            [("invoice_id", "=", self.id)], {"default_invoice_id": self.id, "default_partner_id": self.partner_id.id}
+        )
 
     def action_new_complaint(self):
         return self.env["crm.complaint"]._action_new(

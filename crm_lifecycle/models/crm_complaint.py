@@ -203,7 +203,7 @@ class CrmComplaint(models.Model):
     @api.constrains("stage_id", "resolution", "review_state", "severity")
     def _check_closing(self):
         for complaint in self.filtered("is_closed"):
-            if not html2plaintext(complaint.resolution or "").strip():
+            if not complaint._has_resolution():
                 raise ValidationError(
                     _("Write the resolution of %(name)s before closing it: what was done for the customer.",
                       name=complaint.name)
@@ -262,6 +262,27 @@ class CrmComplaint(models.Model):
             "target": "current",
             "context": dict(defaults, default_channel="phone"),
         }
+
+    @api.model
+    def _action_view(self, domain, context):
+        """The complaints list, opened from a customer, a team, a sale order or an invoice."""
+        action = self.env["ir.actions.actions"]._for_xml_id("crm_lifecycle.crm_complaint_action")
+        action.update(domain=domain, context=context)
+        return action
+
+    @api.model
+    def _count_by(self, field, records, domain=()):
+        """{record: number of complaints} for the values of a many2one, in one query."""
+        return dict(self._read_group([(field, "in", records.ids), *domain], [field], ["__count"]))
+
+    @api.model
+    def _rating_avg_by(self, field, records):
+        """{record: average satisfaction of its rated complaints} for the values of a many2one."""
+        return dict(
+            self._read_group(
+                [(field, "in", records.ids), ("rating_last_value", ">", 0)], [field], ["rating_last_value:avg"]
+            )
+        )
 
     def _refresh_customer_lifecycle(self):
         """Open complaints keep a customer below supporter: their customers' rungs change."""
@@ -440,8 +461,7 @@ class CrmComplaint(models.Model):
         for complaint in self:
             values = {"resolved_date": now}
             if complaint.sla_id:
-                hours = complaint.sla_id.calendar_id.get_work_hours_count(complaint.request_date, now)
-                values["resolution_hours"] = round(hours, 2)
+                values["resolution_hours"] = complaint._working_hours_until(now)
             follow_up_days = complaint.team_id.complaint_follow_up_days
             if follow_up_days:
                 values["follow_up_date"] = (now + timedelta(days=follow_up_days)).date()
@@ -454,12 +474,20 @@ class CrmComplaint(models.Model):
                 complaint.stage_id.rating_template_id, lang=complaint.partner_id.lang, force_send=False
             )
 
+    def _working_hours_until(self, when):
+        """Working hours of the SLA's calendar from the complaint's receipt to `when`."""
+        self.ensure_one()
+        return round(self.sla_id.calendar_id.get_work_hours_count(self.request_date, when), 2)
+
+    def _has_resolution(self):
+        self.ensure_one()
+        return bool(html2plaintext(self.resolution or "").strip())
+
     def _mark_responded(self, when):
         for complaint in self.filtered(lambda c: not c.first_response_date):
             values = {"first_response_date": when}
             if complaint.sla_id:
-                hours = complaint.sla_id.calendar_id.get_work_hours_count(complaint.request_date, when)
-                values["response_hours"] = round(hours, 2)
+                values["response_hours"] = complaint._working_hours_until(when)
             complaint.write(values)
         self._sla_refresh()
 
@@ -483,7 +511,7 @@ class CrmComplaint(models.Model):
 
     def action_request_review(self):
         for complaint in self:
-            if not html2plaintext(complaint.resolution or "").strip():
+            if not complaint._has_resolution():
                 raise UserError(
                     _("Write the resolution of %(name)s before asking for its review.", name=complaint.name)
                 )

@@ -63,20 +63,13 @@ class CrmTeam(models.Model):
 
     def _compute_complaint_stats(self):
         Complaint = self.env["crm.complaint"]
-        open_counts = dict(
-            Complaint._read_group([("team_id", "in", self.ids), ("is_closed", "=", False)], ["team_id"], ["__count"])
-        )
-        ratings = dict(
-            Complaint._read_group(
-                [("team_id", "in", self.ids), ("rating_last_value", ">", 0)], ["team_id"], ["rating_last_value:avg"]
-            )
-        )
+        open_counts = Complaint._count_by("team_id", self, [("is_closed", "=", False)])
+        ratings = Complaint._rating_avg_by("team_id", self)
         for team in self:
             team.complaint_open_count = open_counts.get(team, 0)
             team.complaint_rating_avg = ratings.get(team, 0.0)
 
     def action_view_complaints(self):
-        action = self.env["ir.actions.actions"]._for_xml_id("crm_lifecycle.crm_complaint_action")
-        action["domain"] = [("team_id", "=", self.id)]
-        action["context"] = {"default_team_id": self.id, "search_default_open": 1}
-        return action
+        return self.env["crm.complaint"]._action_view(
+            [("team_id", "=", self.id)], {"default_team_id": self.id, "search_default_open": 1}
+        )

@@ -424,17 +424,20 @@ SELECT percentile_disc(%(fractions)s::float8[]) WITHIN GROUP (ORDER BY revenue) 
     def _log_moves(self, moves, now):
         """History rows for every move, and a chatter tracking line where a rung was known before."""
         # one INSERT of plain rows: an append-only log, nothing to compute but the direction
-        rows = [
-            (
-                pid,
-                row["ladder_stage"] if row["ladder_since"] else None,
-                new["ladder_stage"],
-                ladder_direction(row["ladder_stage"] if row["ladder_since"] else None, new["ladder_stage"]),
-                json.dumps(new["ladder_reason_data"]),
-                row["company_id"],
+        rows = []
+        for pid, row, new, _company in moves:
+            from_stage = row["ladder_stage"] if row["ladder_since"] else None  # none before the first placement
+            to_stage = new["ladder_stage"]
+            rows.append(
+                (
+                    pid,
+                    from_stage,
+                    to_stage,
+                    ladder_direction(from_stage, to_stage),
+                    json.dumps(new["ladder_reason_data"]),
+                    row["company_id"],
+                )
             )
-            for pid, row, new, _company in moves
-        ]
         columns = list(zip(*rows, strict=True))
         self.env.cr.execute(
             SQL(

@@ -143,27 +143,16 @@ class ResPartner(models.Model):
     def _compute_complaint_stats(self):
         Complaint = self.env["crm.complaint"]
         customers = self.commercial_partner_id
-        counts = dict(
-            Complaint._read_group(
-                [("commercial_partner_id", "in", customers.ids)], ["commercial_partner_id"], ["__count"]
-            )
-        )
-        ratings = dict(
-            Complaint._read_group(
-                [("commercial_partner_id", "in", customers.ids), ("rating_last_value", ">", 0)],
-                ["commercial_partner_id"],
-                ["rating_last_value:avg"],
-            )
-        )
+        counts = Complaint._count_by("commercial_partner_id", customers)
+        ratings = Complaint._rating_avg_by("commercial_partner_id", customers)
         for partner in self:
             partner.complaint_count = counts.get(partner.commercial_partner_id, 0)
             partner.complaint_rating_avg = ratings.get(partner.commercial_partner_id, 0.0)
 
     def action_view_complaints(self):
-        action = self.env["ir.actions.actions"]._for_xml_id("crm_lifecycle.crm_complaint_action")
-        action["domain"] = [("commercial_partner_id", "=", self.commercial_partner_id.id)]
-        action["context"] = {"default_partner_id": self.id}
-        return action
+        return self.env["crm.complaint"]._action_view(
+            [("commercial_partner_id", "=", self.commercial_partner_id.id)], {"default_partner_id": self.id}
+        )
 
     def action_new_complaint(self):
         return self.env["crm.complaint"]._action_new({"default_partner_id": self.id})

@@ -9,17 +9,15 @@ class SaleOrder(models.Model):
     )
 
     def _compute_complaint_count(self):
-        counts = dict(
-            self.env["crm.complaint"]._read_group([("sale_order_id", "in", self.ids)], ["sale_order_id"], ["__count"])
-        )
+        counts = self.env["crm.complaint"]._count_by("sale_order_id", self)
         for order in self:
             order.complaint_count = counts.get(order, 0)
 
     def action_view_complaints(self):
-        action = self.env["ir.actions.actions"]._for_xml_id("crm_lifecycle.crm_complaint_action")
-        action["domain"] = [("sale_order_id", "=", self.id)]
-        action["context"] = {"default_sale_order_id": self.id, "default_partner_id": self.partner_id.id}
-        return action
+        return self.env["crm.complaint"]._action_view(
+            [("sale_order_id", "=", self.id)],
+            {"default_sale_order_id": self.id, "default_partner_id": self.partner_id.id},
+        )
 
     def action_new_complaint(self):
         return self.env["crm.complaint"]._action_new(
