@@ -1,3 +1,9 @@
+from odoo.tools import SQL
+
+from .models.account_move import MOVE_INDEX
+from .models.sale_order import ORDER_INDEX
+
+
 def uninstall_hook(env):
     """Remove what would stop Odoo's cleanup of the addon's data.
 
@@ -11,6 +17,9 @@ def uninstall_hook(env):
     point to, nor a posted entry. Only partners that are this addon's demo records are touched.
     """
     env["crm.complaint"].with_context(active_test=False).search([]).unlink()
+    # the indexes the addon put on Odoo's tables (init() of account.move and sale.order)
+    for index in (MOVE_INDEX, ORDER_INDEX):
+        env.cr.execute(SQL("DROP INDEX IF EXISTS %s", SQL.identifier(index)))
 
     data = env["ir.model.data"].search([("module", "=", "crm_lifecycle"), ("model", "=", "res.partner")])
     partners = env["res.partner"].with_context(active_test=False).browse(data.mapped("res_id")).exists()

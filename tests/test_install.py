@@ -163,10 +163,32 @@ def scratch_db():
     shutil.rmtree(filestore / name, ignore_errors=True)
 
 
+OWN_INDEXES = ("account_move_crm_lifecycle_partner_index", "sale_order_crm_lifecycle_partner_index")
+CUSTOMER_MOVES = "state = 'posted' AND move_type IN ('out_invoice', 'out_refund')"
+
+
 def test_install_uninstall_reinstall(scratch_db, tmp_path):
     db = scratch_db
+    posted_before = _query(db, f"SELECT id FROM account_move WHERE {CUSTOMER_MOVES}")
+    from_orders_before = _query(
+        db,
+        "SELECT DISTINCT l.move_id FROM account_move_line l JOIN sale_order_line_invoice_rel r"
+        " ON r.invoice_line_id = l.id JOIN account_move m ON m.id = l.move_id"
+        " WHERE m.state = 'posted' AND m.move_type IN ('out_invoice', 'out_refund')",
+    )
     _odoo(["-d", db, "-i", "crm_lifecycle", "--stop-after-init"], tmp_path / "install.log")
     assert _query(db, "SELECT state FROM ir_module_module WHERE name='crm_lifecycle'") == [("installed",)]
+    # the invoices already in the books get their cost and origin at install, as posting gives them
+    assert posted_before, "the template has posted customer invoices"
+    ids = [r[0] for r in posted_before]
+    assert _query(db, "SELECT count(*) FROM account_move WHERE id = ANY(%s) AND lifecycle_cost IS NULL", (ids,)) == [
+        (0,)
+    ]
+    assert _query(db, "SELECT count(*) FROM account_move WHERE id = ANY(%s) AND lifecycle_cost > 0", (ids,))[0][0] > 0
+    assert sorted(
+        _query(db, "SELECT id FROM account_move WHERE id = ANY(%s) AND lifecycle_from_order", (ids,))
+    ) == sorted(from_orders_before)
+    assert _query(db, "SELECT count(*) FROM pg_class WHERE relname = ANY(%s)", (list(OWN_INDEXES),)) == [(2,)]
     demo_partners = _query(db, "SELECT count(*) FROM res_partner WHERE name = 'Golden Gate Manufacturing'")
     assert demo_partners == [(1,)], "the demo customers are installed"
 
@@ -205,6 +227,7 @@ def test_install_uninstall_reinstall(scratch_db, tmp_path):
     assert _query(db, "SELECT count(*) FROM res_partner WHERE name = 'Golden Gate Manufacturing'") == [(0,)]
     assert own_models and own_columns
     assert _query(db, "SELECT count(*) FROM ir_ui_view WHERE arch_fs LIKE 'crm_lifecycle/%%'") == [(0,)]
+    assert _query(db, "SELECT count(*) FROM pg_class WHERE relname = ANY(%s)", (list(OWN_INDEXES),)) == [(0,)]
     for model in own_models:
         table = model.replace(".", "_")
         assert _query(db, "SELECT to_regclass(%s)", (table,)) == [(None,)], f"table {table} left behind"

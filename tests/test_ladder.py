@@ -219,6 +219,29 @@ class TestFigures(LifecycleCase):
         invoice = order._create_invoices()
         invoice.action_post()
         self.assertEqual(partner.lifecycle_margin, 50.0)
+        self.assertEqual(invoice.lifecycle_cost, 150.0)
+        self.assertTrue(invoice.lifecycle_from_order)
+
+    def test_cost_is_the_one_when_invoiced(self):
+        partner = self.customer("Cost When Invoiced")
+        move = self.direct_invoice(partner, 100.0, days_ago=3)
+        self.assertEqual(move.lifecycle_cost, 60.0)
+        self.assertFalse(move.lifecycle_from_order)
+        self.assertEqual(partner.lifecycle_margin, 40.0)
+        # a later change of the product's cost does not rewrite the margin of what was sold
+        self.product.with_company(self.company).standard_price = 80.0
+        self.recompute(partner)
+        self.assertEqual(partner.lifecycle_margin, 40.0)
+        # reset to draft and posted again: the cost as it stands now
+        move.button_draft()
+        self.assertEqual(partner.lifecycle_margin, 0.0, "a draft invoice is not revenue")
+        move.action_post()
+        self.assertEqual(move.lifecycle_cost, 80.0)
+        self.assertEqual(partner.lifecycle_margin, 20.0)
+        # the credit note gives the cost back
+        self.refund(move)
+        self.assertEqual(partner.lifecycle_margin, 0.0)
+        self.assertEqual(partner.lifecycle_revenue, 0.0)
 
     def test_contacts_orders_count_for_their_company(self):
         company = self.customer("Parent Co")

@@ -7,8 +7,10 @@ company, one UPDATE of the rows that changed, one INSERT of history rows, one of
 messages. Rows whose values did not change are not written at all.
 """
 
+import gc
 import json
 from collections import defaultdict
+from contextlib import contextmanager
 from datetime import timedelta
 
 from markupsafe import Markup
@@ -72,11 +74,14 @@ class CrmLifecycleEngine(models.AbstractModel):
 
         Returns the number of partners whose stored values changed.
         """
-        ids = list(set(partners.commercial_partner_id.ids))
-        if not ids:
+        if not partners:
             return 0
         self.env.flush_all()  # the SQL below reads what the caller just wrote
-        current = self._read_current(ids)
+        with _gc_paused():
+            return self._recompute_batch(partners)
+
+    def _recompute_batch(self, partners):
+        current = self._read_current(partners.ids)
         by_company = defaultdict(list)
         main_company = self._main_company()
         for pid, row in current.items():
@@ -90,7 +95,7 @@ class CrmLifecycleEngine(models.AbstractModel):
             thresholds = company._lifecycle_thresholds()
             cuts = company._lifecycle_cutpoints()
             figures = self._read_figures(company, company_ids, thresholds, today)
-            digits = company.currency_id.decimal_places
+            currency_id, digits = company.currency_id.id, company.currency_id.decimal_places
             for pid in company_ids:
                 row = current[pid]
                 fig = figures.get(pid) or Figures()
@@ -102,7 +107,7 @@ class CrmLifecycleEngine(models.AbstractModel):
                     strategic=row["ladder_strategic"],
                     targeted=row["lifecycle_targeted"],
                 )
-                new = self._new_values(row, fig, placement, company, digits, now)
+                new = self._new_values(row, fig, placement, currency_id, digits, now)
                 if any(new[col] != row[col] for col in new):
                     updates.append((pid, new))
                     if new["ladder_stage"] != row["ladder_stage"]:
@@ -118,12 +123,16 @@ class CrmLifecycleEngine(models.AbstractModel):
         return self.env["res.company"].sudo().search([], order="id", limit=1)
 
     def _read_current(self, ids):
-        """Stored lifecycle values of the partners, one query."""
+        """Stored lifecycle values of the commercial partners of `ids`, one query.
+
+        The commercial partners are found in the same query: through the ORM, `commercial_partner_id`
+        would load every column of the partners into the cache.
+        """
         columns = [*STATE_COLUMNS, *FIGURE_COLUMNS]
         self.env.cr.execute(
             SQL(
-                "SELECT id, company_id, ladder_locked, ladder_strategic, lifecycle_targeted, %s"
-                " FROM res_partner WHERE id = ANY(%s)",
+                "SELECT id, company_id, ladder_locked, ladder_strategic, lifecycle_targeted, %s FROM res_partner"
+                " WHERE id IN (SELECT COALESCE(commercial_partner_id, id) FROM res_partner WHERE id = ANY(%s))",
                 SQL(", ").join(SQL.identifier(c) for c in columns),
                 ids,
             )
@@ -191,9 +200,11 @@ WITH so_rows AS (
         OFFSET 0
      ) so
      WHERE rp.commercial_partner_id = ANY(%(ids)s)
-), invoices AS (
-    SELECT am.id, am.commercial_partner_id AS pid, am.partner_id AS contact, am.move_type, am.invoice_date,
+), moves AS (
+    -- cost and order origin as stored when each document was posted (account.move._post)
+    SELECT am.commercial_partner_id AS pid, am.partner_id AS contact, am.move_type, am.invoice_date,
            am.amount_untaxed_signed, am.amount_residual_signed, am.payment_state, am.invoice_date_due,
+           am.lifecycle_from_order AS from_order, COALESCE(am.lifecycle_cost, 0) AS cost,
            CASE WHEN am.move_type = 'out_refund' THEN -1 ELSE 1 END AS sign,
            CASE WHEN am.move_type = 'out_refund' AND am.reversed_entry_id IS NOT NULL THEN
                (SELECT o.amount_untaxed_signed FROM account_move o WHERE o.id = am.reversed_entry_id)
@@ -201,28 +212,6 @@ WITH so_rows AS (
       FROM account_move am
      WHERE am.commercial_partner_id = ANY(%(ids)s) AND am.company_id = %(company)s
        AND am.state = 'posted' AND am.move_type IN ('out_invoice', 'out_refund')
-), moves AS (
-    -- one pass over each move's lines: did it come from an order, and the cost of what it
-    -- invoiced: the sale line's cost (sale_margin) when the line came from an order, else the
-    -- product's cost. Per move (LATERAL with an aggregate), so that only the batch's lines are read.
-    SELECT i.*, l.from_order, l.cost
-      FROM invoices i
-     CROSS JOIN LATERAL (
-        SELECT bool_or(sl.links > 0) AS from_order,
-               sum(aml.quantity * COALESCE(
-                   -- order currency to company currency, at the invoice's rate
-                   sl.price * CASE WHEN aml.amount_currency <> 0 THEN abs(aml.balance / aml.amount_currency) ELSE 1 END,
-                   (pp.standard_price ->> %(company_key)s)::numeric,
-                   0)) FILTER (WHERE aml.display_type = 'product' AND pp.id IS NOT NULL) AS cost
-          FROM account_move_line aml
-          LEFT JOIN product_product pp ON pp.id = aml.product_id
-         CROSS JOIN LATERAL (
-            SELECT count(*) AS links, avg(sol.purchase_price) AS price
-              FROM sale_order_line_invoice_rel r JOIN sale_order_line sol ON sol.id = r.order_line_id
-             WHERE r.invoice_line_id = aml.id
-         ) sl
-         WHERE aml.move_id = i.id
-     ) l
 ), purchases AS (
     -- a purchase is a confirmed order, or an invoice that did not come from an order
     SELECT pid, contact, day FROM so_rows WHERE state = 'sale'
@@ -290,7 +279,6 @@ SELECT p.id AS pid,
             """,
             ids=ids,
             company=company_id,
-            company_key=str(company_id),
             since=since,
             overdue_before=overdue_before,
         )
@@ -308,26 +296,14 @@ SELECT p.id AS pid,
         gold = min(platinum + company.lifecycle_tier_gold_percent / 100, 1.0)
         return SQL(
             """
-WITH moves AS (
-    SELECT am.id, am.commercial_partner_id AS pid, am.move_type, am.amount_untaxed_signed
+WITH per_partner AS (
+    SELECT am.commercial_partner_id AS pid, sum(am.amount_untaxed_signed)::float8 AS revenue,
+           sum(am.amount_untaxed_signed - CASE WHEN am.move_type = 'out_refund' THEN -1 ELSE 1 END
+                                          * COALESCE(am.lifecycle_cost, 0))::float8 AS margin
       FROM account_move am
      WHERE am.company_id = %(company)s AND am.state = 'posted'
        AND am.move_type IN ('out_invoice', 'out_refund') AND am.invoice_date >= %(since)s
-), revenue AS (
-    SELECT pid, sum(amount_untaxed_signed) AS revenue FROM moves GROUP BY pid
-), cost AS (
-    SELECT m.pid, sum(CASE WHEN m.move_type = 'out_refund' THEN -1 ELSE 1 END * aml.quantity * COALESCE(
-               (SELECT avg(sol.purchase_price) FROM sale_order_line_invoice_rel r
-                  JOIN sale_order_line sol ON sol.id = r.order_line_id WHERE r.invoice_line_id = aml.id)
-               * CASE WHEN aml.amount_currency <> 0 THEN abs(aml.balance / aml.amount_currency) ELSE 1 END,
-               (pp.standard_price ->> %(company_key)s)::numeric, 0)) AS cost
-      FROM moves m
-      JOIN account_move_line aml ON aml.move_id = m.id AND aml.display_type = 'product'
-      JOIN product_product pp ON pp.id = aml.product_id
-     GROUP BY m.pid
-), per_partner AS (
-    SELECT r.pid, r.revenue::float8 AS revenue, (r.revenue - COALESCE(c.cost, 0))::float8 AS margin
-      FROM revenue r LEFT JOIN cost c ON c.pid = r.pid
+     GROUP BY am.commercial_partner_id
 )
 SELECT percentile_disc(%(fractions)s::float8[]) WITHIN GROUP (ORDER BY revenue) FILTER (WHERE revenue > 0),
        percentile_disc(%(fractions)s::float8[]) WITHIN GROUP (ORDER BY margin) FILTER (WHERE margin > 0),
@@ -337,7 +313,6 @@ SELECT percentile_disc(%(fractions)s::float8[]) WITHIN GROUP (ORDER BY revenue) 
   FROM per_partner
             """,
             company=company.id,
-            company_key=str(company.id),
             since=since,
             fractions=CUT_FRACTIONS,
             partner_top=partner_top,
@@ -346,7 +321,7 @@ SELECT percentile_disc(%(fractions)s::float8[]) WITHIN GROUP (ORDER BY revenue) 
         )
 
     # ------------------------------------------------------------------ classification -> values
-    def _new_values(self, row, fig, placement, company, digits, now):
+    def _new_values(self, row, fig, placement, currency_id, digits, now):
         new = {col: getter(fig) for col, getter in FIGURE_COLUMNS.items()}
         for col in MONEY_COLUMNS:
             new[col] = round(new[col], digits)
@@ -363,12 +338,12 @@ SELECT percentile_disc(%(fractions)s::float8[]) WITHIN GROUP (ORDER BY revenue) 
         new.update(
             ladder_stage=stage,
             ladder_since=since,
-            # through JSON and back so that it compares equal to what PostgreSQL returns
-            ladder_reason_data=json.loads(json.dumps(_round_amounts(reason, digits))),
+            # plain lists, dicts and rounded numbers: compares equal to what PostgreSQL returns
+            ladder_reason_data=_round_amounts(reason, digits),
             value_tier=placement.value_tier,
             relationship_type=placement.relationship_type or None,
             lifecycle_stage=placement.lifecycle_stage or None,
-            lifecycle_currency_id=company.currency_id.id,
+            lifecycle_currency_id=currency_id,
         )
         return new
 
@@ -376,27 +351,22 @@ SELECT percentile_disc(%(fractions)s::float8[]) WITHIN GROUP (ORDER BY revenue) 
     def _write_partners(self, updates, now):
         """One UPDATE for all changed partners of the batch (the ORM would issue one per 100 rows).
 
-        The values travel as one array per column: a VALUES list of 2,000 rows costs more to build
-        in Python than PostgreSQL takes to apply it.
+        The rows travel as one JSON document read by json_to_recordset: PostgreSQL parses it in
+        one go, where a VALUES list or one array literal per column makes a statement of a
+        megabyte that takes longer to parse than to apply.
         """
         Partner = self.env["res.partner"]
         columns = list(updates[0][1])
-        arrays = [[pid for pid, _vals in updates]]
-        for col in columns:
-            if col == "ladder_reason_data":
-                arrays.append([json.dumps(vals[col]) for _pid, vals in updates])
-            else:
-                arrays.append([vals[col] for _pid, vals in updates])
-        types = ["int4", *(Partner._fields[c].column_type[1] for c in columns)]
+        rows = json.dumps([[pid, *vals.values()] for pid, vals in updates], default=_json_default)
         self.env.cr.execute(
             SQL(
-                "UPDATE res_partner AS p SET %s, write_date = %s, write_uid = %s FROM unnest(%s) AS v(id, %s)"
-                " WHERE p.id = v.id",
+                "UPDATE res_partner AS p SET %s, write_date = %s, write_uid = %s"
+                " FROM (SELECT r->>0 AS id, %s FROM jsonb_array_elements(%s::jsonb) AS r) AS v WHERE p.id = v.id::int4",
                 SQL(", ").join(SQL("%s = v.%s", SQL.identifier(c), SQL.identifier(c)) for c in columns),
                 now,
                 self.env.uid,
-                SQL(", ").join(SQL("%s::%s[]", values, SQL(kind)) for values, kind in zip(arrays, types, strict=True)),
-                SQL(", ").join(SQL.identifier(c) for c in columns),
+                SQL(", ").join(_json_column(Partner, c, i) for i, c in enumerate(columns, 1)),
+                rows,
             )
         )
         ids = [pid for pid, _vals in updates]
@@ -423,41 +393,28 @@ SELECT percentile_disc(%(fractions)s::float8[]) WITHIN GROUP (ORDER BY revenue) 
 
     def _log_moves(self, moves, now):
         """History rows for every move, and a chatter tracking line where a rung was known before."""
-        # one INSERT of plain rows: an append-only log, nothing to compute but the direction
+        # one INSERT of plain rows (an append-only log, nothing to compute but the direction), sent as
+        # one JSON document for the reason written by _write_partners
         rows = []
         for pid, row, new, _company in moves:
             from_stage = row["ladder_stage"] if row["ladder_since"] else None  # none before the first placement
             to_stage = new["ladder_stage"]
-            rows.append(
-                (
-                    pid,
-                    from_stage,
-                    to_stage,
-                    ladder_direction(from_stage, to_stage),
-                    json.dumps(new["ladder_reason_data"]),
-                    row["company_id"],
-                )
-            )
-        columns = list(zip(*rows, strict=True))
+            direction = ladder_direction(from_stage, to_stage)
+            rows.append([pid, from_stage, to_stage, direction, new["ladder_reason_data"], row["company_id"]])
         self.env.cr.execute(
             SQL(
                 """INSERT INTO crm_ladder_history (partner_id, from_stage, to_stage, direction, reason_data,
                                                    company_id, date, source, user_id, create_uid, create_date,
                                                    write_uid, write_date)
-                   SELECT v.*, %(now)s, 'automatic', %(uid)s, %(uid)s, %(now)s, %(uid)s, %(now)s
-                     FROM unnest(%(partners)s::int4[], %(froms)s::varchar[], %(tos)s::varchar[],
-                                 %(directions)s::varchar[], %(reasons)s::jsonb[], %(companies)s::int4[]) AS v""",
+                   SELECT (r->>0)::int4, r->>1, r->>2, r->>3, r->4, (r->>5)::int4,
+                          %(now)s, 'automatic', %(uid)s, %(uid)s, %(now)s, %(uid)s, %(now)s
+                     FROM jsonb_array_elements(%(rows)s::jsonb) AS r""",
                 now=now,
                 uid=self.env.uid,
-                partners=list(columns[0]),
-                froms=list(columns[1]),
-                tos=list(columns[2]),
-                directions=list(columns[3]),
-                reasons=list(columns[4]),
-                companies=list(columns[5]),
+                rows=json.dumps(rows),
             )
         )
-        self.env["res.partner"].browse(columns[0]).invalidate_recordset(["ladder_history_ids"])
+        self.env["res.partner"].browse([move[0] for move in moves]).invalidate_recordset(["ladder_history_ids"])
         tracked = [(pid, row, new) for pid, row, new, _company in moves if row["ladder_since"]]
         if not tracked:
             return
@@ -519,12 +476,48 @@ SELECT percentile_disc(%(fractions)s::float8[]) WITHIN GROUP (ORDER BY revenue) 
         return remaining
 
 
-def _round_amounts(data, digits):
-    """Round the floats of the explanation so that unchanged figures compare equal."""
-    if isinstance(data, float):
-        return round(data, digits)
-    if isinstance(data, dict):
-        return {k: _round_amounts(v, digits) for k, v in data.items()}
-    if isinstance(data, list | tuple):
-        return [_round_amounts(v, digits) for v in data]
-    return data
+@contextmanager
+def _gc_paused():
+    """Pause Python's cyclic garbage collector during a batch.
+
+    A batch allocates a few rows, dicts and lists per partner and keeps them until they are
+    written: in an Odoo process the collector then walks the whole registry several times per
+    batch (15% of a batch's time measured on bench/ladder.py) to find no garbage. The collector
+    runs again right after; what the batch leaves is freed then, or by reference counting.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _json_default(value):
+    """Dates and datetimes in JSON, as PostgreSQL reads them back."""
+    return value.isoformat()
+
+
+def _json_column(model, column, index):
+    """Column `column` of the JSON row `r` (an array), typed as the field's column."""
+    kind = model._fields[column].column_type[1]
+    if kind == "jsonb":
+        return SQL("NULLIF(r->%s, 'null'::jsonb) AS %s", index, SQL.identifier(column))
+    return SQL("(r->>%s)::%s AS %s", index, SQL(kind), SQL.identifier(column))
+
+
+def _round_amounts(reason, digits):
+    """Round the amounts of the explanation (in place) to the company currency, as stored figures are.
+
+    Walks the shape `classify` builds (facts, needs, tier, relationship checks: [code, params,
+    ...]) instead of every node: it runs for every partner of every batch.
+    """
+    entries = [*reason["facts"], reason["tier"], *reason.get("relationship", ())]
+    if reason.get("next"):
+        entries += reason["next"]["needs"]
+    for entry in entries:
+        params = entry[1]
+        if "amount" in params:
+            params["amount"] = round(params["amount"], digits)
+    return reason

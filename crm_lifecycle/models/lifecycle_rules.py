@@ -7,6 +7,7 @@ language by `render_*` at display time.
 """
 
 from bisect import bisect_left
+from calendar import monthrange
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -114,8 +115,15 @@ class Placement:
 
 
 def months_between(start, end):
-    delta = relativedelta(end, start)
-    return delta.years * 12 + delta.months
+    """Whole months from `start` to `end`, as relativedelta counts them (a month from Jan 31 is
+    Feb 28/29), without building a relativedelta: this runs for every partner of every batch."""
+    if end < start:
+        delta = relativedelta(end, start)
+        return delta.years * 12 + delta.months
+    months = (end.year - start.year) * 12 + end.month - start.month
+    if end.day < start.day and end.day < monthrange(end.year, end.month)[1]:
+        months -= 1
+    return months
 
 
 def top_percent(value, cuts):

@@ -1,4 +1,7 @@
 from odoo import fields, models
+from odoo.tools import SQL
+
+ORDER_INDEX = "sale_order_crm_lifecycle_partner_index"
 
 
 class SaleOrder(models.Model):
@@ -7,6 +10,17 @@ class SaleOrder(models.Model):
     complaint_count = fields.Integer(
         "Complaints", compute="_compute_complaint_count", groups="crm_lifecycle.crm_lifecycle_group_complaint_user"
     )
+
+    def init(self):
+        result = super().init()
+        # The lifecycle reads a customer's orders by partner from the index alone (see account.move)
+        self.env.cr.execute(
+            SQL(
+                "CREATE INDEX IF NOT EXISTS %s ON sale_order (partner_id) INCLUDE (company_id, state, date_order)",
+                SQL.identifier(ORDER_INDEX),
+            )
+        )
+        return result
 
     def _compute_complaint_count(self):
         counts = self.env["crm.complaint"]._count_by("sale_order_id", self)
