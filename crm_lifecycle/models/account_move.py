@@ -38,7 +38,7 @@ class AccountMove(models.Model):
         # one table page per document.
         self.env.cr.execute(
             SQL(
-                "CREATE INDEX IF NOT EXISTS %s ON account_move (commercial_partner_id) INCLUDE (company_id, state,"
+                "CREATE INDEX IF NOT EXISTS %s ON account_move (commercial_partner_id) INCLUDE (id, company_id, state,"
                 " move_type, partner_id, invoice_date, invoice_date_due, payment_state, amount_untaxed_signed,"
                 " amount_residual_signed, lifecycle_cost, lifecycle_from_order, reversed_entry_id)"
                 " WHERE commercial_partner_id IS NOT NULL",

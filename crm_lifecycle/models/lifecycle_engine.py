@@ -200,18 +200,22 @@ WITH so_rows AS (
         OFFSET 0
      ) so
      WHERE rp.commercial_partner_id = ANY(%(ids)s)
-), moves AS (
+), docs AS (
     -- cost and order origin as stored when each document was posted (account.move._post)
-    SELECT am.commercial_partner_id AS pid, am.partner_id AS contact, am.move_type, am.invoice_date,
+    SELECT am.id, am.commercial_partner_id AS pid, am.partner_id AS contact, am.move_type, am.invoice_date,
            am.amount_untaxed_signed, am.amount_residual_signed, am.payment_state, am.invoice_date_due,
-           am.lifecycle_from_order AS from_order, COALESCE(am.lifecycle_cost, 0) AS cost,
-           CASE WHEN am.move_type = 'out_refund' THEN -1 ELSE 1 END AS sign,
-           CASE WHEN am.move_type = 'out_refund' AND am.reversed_entry_id IS NOT NULL THEN
-               (SELECT o.amount_untaxed_signed FROM account_move o WHERE o.id = am.reversed_entry_id)
-           END AS reversed_amount
+           am.lifecycle_from_order AS from_order, COALESCE(am.lifecycle_cost, 0) AS cost, am.reversed_entry_id
       FROM account_move am
      WHERE am.commercial_partner_id = ANY(%(ids)s) AND am.company_id = %(company)s
        AND am.state = 'posted' AND am.move_type IN ('out_invoice', 'out_refund')
+), moves AS (
+    -- what a credit note reverses: most often an invoice of the same customer, read just above
+    SELECT d.*, CASE WHEN d.move_type = 'out_refund' THEN -1 ELSE 1 END AS sign,
+           CASE WHEN d.move_type = 'out_refund' AND d.reversed_entry_id IS NOT NULL THEN
+               COALESCE(o.amount_untaxed_signed,
+                        (SELECT x.amount_untaxed_signed FROM account_move x WHERE x.id = d.reversed_entry_id))
+           END AS reversed_amount
+      FROM docs d LEFT JOIN docs o ON o.id = d.reversed_entry_id
 ), purchases AS (
     -- a purchase is a confirmed order, or an invoice that did not come from an order
     SELECT pid, contact, day FROM so_rows WHERE state = 'sale'
@@ -253,16 +257,11 @@ WITH so_rows AS (
      GROUP BY r.referred_by_id
 ), lead_figures AS (
     SELECT rp.commercial_partner_id AS pid,
-           count(*) FILTER (WHERE l.type = 'lead') AS open_lead_count,
-           count(*) FILTER (WHERE l.type = 'opportunity') AS open_opportunity_count
-      FROM res_partner rp
-     CROSS JOIN LATERAL (
-        SELECT c.type FROM crm_lead c
-         WHERE c.partner_id = rp.id AND c.active AND COALESCE(c.probability, 0) < 100
-           AND (c.company_id = %(company)s OR c.company_id IS NULL)
-        OFFSET 0  -- by partner, as for orders
-     ) l
-     WHERE rp.commercial_partner_id = ANY(%(ids)s)
+           count(*) FILTER (WHERE c.type = 'lead') AS open_lead_count,
+           count(*) FILTER (WHERE c.type = 'opportunity') AS open_opportunity_count
+      FROM crm_lead c JOIN res_partner rp ON rp.id = c.partner_id
+     WHERE rp.commercial_partner_id = ANY(%(ids)s) AND c.active AND COALESCE(c.probability, 0) < 100
+       AND (c.company_id = %(company)s OR c.company_id IS NULL)
      GROUP BY rp.commercial_partner_id
 )
 SELECT p.id AS pid,
@@ -393,22 +392,21 @@ SELECT percentile_disc(%(fractions)s::float8[]) WITHIN GROUP (ORDER BY revenue) 
 
     def _log_moves(self, moves, now):
         """History rows for every move, and a chatter tracking line where a rung was known before."""
-        # one INSERT of plain rows (an append-only log, nothing to compute but the direction), sent as
-        # one JSON document for the reason written by _write_partners
+        # one INSERT of plain rows (an append-only log, nothing to compute but the direction); the
+        # reason is the one _write_partners just stored on the partner
         rows = []
         for pid, row, new, _company in moves:
             from_stage = row["ladder_stage"] if row["ladder_since"] else None  # none before the first placement
             to_stage = new["ladder_stage"]
-            direction = ladder_direction(from_stage, to_stage)
-            rows.append([pid, from_stage, to_stage, direction, new["ladder_reason_data"], row["company_id"]])
+            rows.append([pid, from_stage, to_stage, ladder_direction(from_stage, to_stage), row["company_id"]])
         self.env.cr.execute(
             SQL(
                 """INSERT INTO crm_ladder_history (partner_id, from_stage, to_stage, direction, reason_data,
                                                    company_id, date, source, user_id, create_uid, create_date,
                                                    write_uid, write_date)
-                   SELECT (r->>0)::int4, r->>1, r->>2, r->>3, r->4, (r->>5)::int4,
+                   SELECT p.id, r->>1, r->>2, r->>3, p.ladder_reason_data, (r->>4)::int4,
                           %(now)s, 'automatic', %(uid)s, %(uid)s, %(now)s, %(uid)s, %(now)s
-                     FROM jsonb_array_elements(%(rows)s::jsonb) AS r""",
+                     FROM jsonb_array_elements(%(rows)s::jsonb) AS r JOIN res_partner p ON p.id = (r->>0)::int4""",
                 now=now,
                 uid=self.env.uid,
                 rows=json.dumps(rows),
@@ -434,6 +432,9 @@ SELECT percentile_disc(%(fractions)s::float8[]) WITHIN GROUP (ORDER BY revenue) 
             "body": Markup(""),
         }
         partners = Partner.browse([pid for pid, _row, _new in tracked])
+        # load the partners' columns in one query (reading one field prefetches them all): creating a
+        # message reads its record's name, one record at a time
+        partners.mapped("name")
         messages = partners._message_create(
             [
                 dict(base, res_id=partner.id, message_id=generate_tracking_message_id("message-notify"))
