@@ -55,11 +55,12 @@ class ResPartner(models.Model):
     ladder_reason = fields.Text("Why this rung", compute="_compute_lifecycle_reasons")
     ladder_history_ids = fields.One2many("crm.ladder.history", "partner_id", string="Rung history")
 
+    # value_tier, relationship_type and lifecycle_stage are not indexed: a handful of values over
+    # every partner, which the nightly run rewrites in bulk (an index is one more write per row)
     value_tier = fields.Selection(
         TIER_SELECTION,
         string="Value tier",
         default="lead",
-        index=True,
         copy=False,
         help="The customer pyramid: platinum, gold and iron by margin over the last 12 months; lead when the "
         "margin is zero or negative.",
@@ -68,7 +69,6 @@ class ResPartner(models.Model):
     relationship_type = fields.Selection(
         RELATIONSHIP_SELECTION,
         string="Relationship type",
-        index=True,
         copy=False,
         help="Relationship customers have a long tenure, buy often or engage several contacts; transactional ones "
         "buy now and then.",
@@ -77,7 +77,6 @@ class ResPartner(models.Model):
     lifecycle_stage = fields.Selection(
         LIFECYCLE_SELECTION,
         string="Lifecycle stage",
-        index=True,
         copy=False,
         help="Target (marked, no interaction yet), potential (has leads), opportunity (open opportunity or "
         "quotation), signed (confirmed sale).",
