@@ -112,7 +112,7 @@ class CrmLifecycleEngine(models.AbstractModel):
                 if any(new[col] != row[col] for col in new):
                     updates.append((pid, new))
                     if new["ladder_stage"] != row["ladder_stage"]:
-                        moves.append((pid, row, new, company_id))
+                        moves.append((pid, row, new))
         if updates:
             self._write_partners(updates, now)
         if moves:
@@ -351,9 +351,9 @@ SELECT percentile_disc(%(fractions)s::float8[]) WITHIN GROUP (ORDER BY revenue) 
     def _write_partners(self, updates, now):
         """One UPDATE for all changed partners of the batch (the ORM would issue one per 100 rows).
 
-        The rows travel as one JSON document read by json_to_recordset: PostgreSQL parses it in
-        one go, where a VALUES list or one array literal per column makes a statement of a
-        megabyte that takes longer to parse than to apply.
+        The rows travel as one JSON document of arrays, read with jsonb_array_elements: PostgreSQL
+        parses it in one go, where a VALUES list or one array literal per column makes a statement
+        of a megabyte that takes longer to parse than to apply.
         """
         Partner = self.env["res.partner"]
         columns = list(updates[0][1])
@@ -396,7 +396,7 @@ SELECT percentile_disc(%(fractions)s::float8[]) WITHIN GROUP (ORDER BY revenue) 
         # one INSERT of plain rows (an append-only log, nothing to compute but the direction); the
         # reason is the one _write_partners just stored on the partner
         rows = []
-        for pid, row, new, _company in moves:
+        for pid, row, new in moves:
             from_stage = row["ladder_stage"] if row["ladder_since"] else None  # none before the first placement
             to_stage = new["ladder_stage"]
             rows.append([pid, from_stage, to_stage, ladder_direction(from_stage, to_stage), row["company_id"]])
@@ -414,7 +414,7 @@ SELECT percentile_disc(%(fractions)s::float8[]) WITHIN GROUP (ORDER BY revenue) 
             )
         )
         self.env["res.partner"].browse([move[0] for move in moves]).invalidate_recordset(["ladder_history_ids"])
-        tracked = [(pid, row, new) for pid, row, new, _company in moves if row["ladder_since"]]
+        tracked = [(pid, row, new) for pid, row, new in moves if row["ladder_since"]]
         if not tracked:
             return
         Partner = self.env["res.partner"].sudo()
