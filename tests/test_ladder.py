@@ -45,6 +45,8 @@ class TestLadderRungs(LifecycleCase):
         self.assertEqual(partner.lifecycle_order_count, 1)
         self.assertEqual(partner.ladder_history_ids.to_stage, "customer")
         self.assertEqual(partner.ladder_history_ids.direction, "initial")
+        self.assertEqual(partner.ladder_history_ids.source, "automatic")
+        self.assertFalse(partner.ladder_history_ids.user_id, "a computed move has no user")
         self.assertIn("Next: client needs 2 orders on different days (now 1).", partner.ladder_reason)
 
     def test_posted_invoice_without_order_makes_a_customer(self):

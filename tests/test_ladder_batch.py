@@ -109,12 +109,12 @@ class TestQueryCounts(LifecycleCase):
         warm_up, small, large = self._customers(1), self._customers(3), self._customers(30)
         self.company._lifecycle_refresh_cutpoints()
         # first placements: one read of the partners, one of the books (between two that turn
-        # PostgreSQL's JIT off and back), one of open complaints, one UPDATE of the partners and one
-        # of their contacts, one INSERT of history
+        # PostgreSQL's JIT off and back), one of open complaints, one statement that updates the
+        # partners and inserts their history, one UPDATE of their contacts
         warm_up._lifecycle_recompute()  # fills Odoo's caches (fields, defaults) as any earlier request would
-        with self.assertQueryCount(9):
+        with self.assertQueryCount(8):
             small._lifecycle_recompute()
-        with self.assertQueryCount(9):
+        with self.assertQueryCount(8):
             large._lifecycle_recompute()
         self.assertEqual(set((small | large).mapped("ladder_stage")), {"client"})
         # moves of known rungs: history rows, and chatter messages with their tracking values

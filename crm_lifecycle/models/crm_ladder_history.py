@@ -15,6 +15,9 @@ class CrmLadderHistory(models.Model):
     _description = "Relationship ladder move"
     _order = "date desc, id desc"
     _rec_name = "partner_id"
+    # an append-only log with its own date and user, written in bulk by the computation: the four
+    # log columns would add two foreign-key checks per row (as Odoo's mail.notification and ir.profile)
+    _log_access = False
 
     partner_id = fields.Many2one("res.partner", "Customer", required=True, index=True, ondelete="cascade")
     from_stage = fields.Selection(LADDER_SELECTION, "From", help="Empty for the first placement.")
@@ -29,7 +32,9 @@ class CrmLadderHistory(models.Model):
     source = fields.Selection(
         [("automatic", "Computed"), ("manual", "Set by a manager")], required=True, default="automatic"
     )
-    user_id = fields.Many2one("res.users", "By", default=lambda self: self.env.user)
+    user_id = fields.Many2one(
+        "res.users", "By", default=lambda self: self.env.user, help="The manager who set the rung; empty when computed."
+    )
     reason_data = fields.Json()
     reason = fields.Text(compute="_compute_reason")
     company_id = fields.Many2one("res.company", index=True)

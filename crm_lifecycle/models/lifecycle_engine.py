@@ -3,8 +3,9 @@
 Every entry point (nightly cron, sale/invoice/payment hooks, the manager's button, partner
 merge) calls `crm.lifecycle.engine._recompute(partners)`. Per batch it issues a bounded number
 of queries whatever the batch size: one read of the stored values, one read of the books per
-company, one UPDATE of the rows that changed, one INSERT of history rows, one of tracking
-messages. Rows whose values did not change are not written at all.
+company, one statement that updates the rows that changed and inserts their history rows, one
+UPDATE of their contacts, and the tracking messages. Rows whose values did not change are not
+written at all.
 """
 
 import gc
@@ -114,9 +115,9 @@ class CrmLifecycleEngine(models.AbstractModel):
                     if new["ladder_stage"] != row["ladder_stage"]:
                         moves.append((pid, row, new))
         if updates:
-            self._write_partners(updates, now)
+            self._write_partners(updates, moves, now)
         if moves:
-            self._log_moves(moves, now)
+            self._track_moves(moves)
         return len(updates)
 
     # ------------------------------------------------------------------ reads
@@ -133,7 +134,9 @@ class CrmLifecycleEngine(models.AbstractModel):
         self.env.cr.execute(
             SQL(
                 "SELECT id, company_id, ladder_locked, ladder_strategic, lifecycle_targeted, %s FROM res_partner"
-                " WHERE id IN (SELECT COALESCE(commercial_partner_id, id) FROM res_partner WHERE id = ANY(%s))",
+                # an array, looked up in the primary key (as IN (subquery), the table was read whole)
+                " WHERE id = ANY(ARRAY(SELECT COALESCE(commercial_partner_id, id) FROM res_partner"
+                " WHERE id = ANY(%s)))",
                 SQL(", ").join(SQL.identifier(c) for c in columns),
                 ids,
             )
@@ -191,32 +194,37 @@ class CrmLifecycleEngine(models.AbstractModel):
     def _figures_query(self, company_id, ids, since, overdue_before):
         return SQL(
             """
-WITH so_rows AS (
-    SELECT rp.commercial_partner_id AS pid, so.partner_id AS contact, so.date_order::date AS day, so.state
-      FROM res_partner rp
+WITH members AS MATERIALIZED (
+    -- the customers and their contacts
+    SELECT id, commercial_partner_id AS pid FROM res_partner WHERE commercial_partner_id = ANY(%(ids)s)
+), so_rows AS (
+    SELECT m.pid, so.partner_id AS contact, so.date_order::date AS day, so.state
+      FROM members m
      CROSS JOIN LATERAL (
         SELECT s.partner_id, s.date_order, s.state FROM sale_order s
-         WHERE s.partner_id = rp.id AND s.company_id = %(company)s AND s.state IN ('draft', 'sent', 'sale')
+         WHERE s.partner_id = m.id AND s.company_id = %(company)s AND s.state IN ('draft', 'sent', 'sale')
         -- OFFSET 0 keeps the lookup by partner: a hash join would read every order of the company
         OFFSET 0
      ) so
-     WHERE rp.commercial_partner_id = ANY(%(ids)s)
-), docs AS (
+), moves AS (
     -- cost and order origin as stored when each document was posted (account.move._post)
     SELECT am.id, am.commercial_partner_id AS pid, am.partner_id AS contact, am.move_type, am.invoice_date,
            am.amount_untaxed_signed, am.amount_residual_signed, am.payment_state, am.invoice_date_due,
-           am.lifecycle_from_order AS from_order, COALESCE(am.lifecycle_cost, 0) AS cost, am.reversed_entry_id
+           am.lifecycle_from_order AS from_order, am.reversed_entry_id,
+           CASE WHEN am.move_type = 'out_refund' THEN -1 ELSE 1 END * COALESCE(am.lifecycle_cost, 0) AS cost
       FROM account_move am
      WHERE am.commercial_partner_id = ANY(%(ids)s) AND am.company_id = %(company)s
        AND am.state = 'posted' AND am.move_type IN ('out_invoice', 'out_refund')
-), moves AS (
-    -- what a credit note reverses: most often an invoice of the same customer, read just above
-    SELECT d.*, CASE WHEN d.move_type = 'out_refund' THEN -1 ELSE 1 END AS sign,
-           CASE WHEN d.move_type = 'out_refund' AND d.reversed_entry_id IS NOT NULL THEN
-               COALESCE(o.amount_untaxed_signed,
-                        (SELECT x.amount_untaxed_signed FROM account_move x WHERE x.id = d.reversed_entry_id))
-           END AS reversed_amount
-      FROM docs d LEFT JOIN docs o ON o.id = d.reversed_entry_id
+), refunds AS (
+    -- credit notes that reverse a whole invoice, most often one of the same customer read just above
+    SELECT r.pid, r.invoice_date
+      FROM moves r LEFT JOIN moves o ON o.id = r.reversed_entry_id
+     WHERE r.move_type = 'out_refund' AND r.reversed_entry_id IS NOT NULL
+       AND -r.amount_untaxed_signed >= COALESCE(o.amount_untaxed_signed,
+            (SELECT x.amount_untaxed_signed FROM account_move x WHERE x.id = r.reversed_entry_id))
+), refund_figures AS (
+    SELECT pid, count(*) AS refund_count, count(*) FILTER (WHERE invoice_date >= %(since)s) AS refund_count_12m
+      FROM refunds GROUP BY pid
 ), purchases AS (
     -- a purchase is a confirmed order, or an invoice that did not come from an order
     SELECT pid, contact, day FROM so_rows WHERE state = 'sale'
@@ -238,11 +246,7 @@ WITH so_rows AS (
            sum(amount_residual_signed) FILTER (
                WHERE move_type = 'out_invoice' AND payment_state IN ('not_paid', 'partial')
                  AND invoice_date_due < %(overdue_before)s) AS overdue_amount,
-           count(*) FILTER (WHERE -amount_untaxed_signed >= reversed_amount) AS refund_count,
-           count(*) FILTER (WHERE invoice_date >= %(since)s AND -amount_untaxed_signed >= reversed_amount)
-               AS refund_count_12m,
-           sum(sign * cost) AS cost,
-           sum(sign * cost) FILTER (WHERE invoice_date >= %(since)s) AS cost_12m
+           sum(cost) AS cost, sum(cost) FILTER (WHERE invoice_date >= %(since)s) AS cost_12m
       FROM moves GROUP BY pid
 ), referral_figures AS (
     SELECT r.referred_by_id AS pid, count(*) AS referral_count,
@@ -257,22 +261,23 @@ WITH so_rows AS (
      WHERE r.referred_by_id = ANY(%(ids)s) AND r.active AND r.id = r.commercial_partner_id
      GROUP BY r.referred_by_id
 ), lead_figures AS (
-    SELECT rp.commercial_partner_id AS pid,
+    SELECT rp.pid,
            count(*) FILTER (WHERE c.type = 'lead') AS open_lead_count,
            count(*) FILTER (WHERE c.type = 'opportunity') AS open_opportunity_count
-      FROM crm_lead c JOIN res_partner rp ON rp.id = c.partner_id
-     WHERE rp.commercial_partner_id = ANY(%(ids)s) AND c.active AND COALESCE(c.probability, 0) < 100
+      FROM crm_lead c JOIN members rp ON rp.id = c.partner_id
+     WHERE c.active AND COALESCE(c.probability, 0) < 100
        AND (c.company_id = %(company)s OR c.company_id IS NULL)
-     GROUP BY rp.commercial_partner_id
+     GROUP BY rp.pid
 )
 SELECT p.id AS pid,
        pf.order_count, pf.order_count_12m, pf.order_days, pf.first_order, pf.last_order, pf.contact_count,
-       mf.invoiced, mf.revenue, mf.revenue_12m, mf.overdue_amount, mf.refund_count, mf.refund_count_12m,
+       mf.invoiced, mf.revenue, mf.revenue_12m, mf.overdue_amount, xf.refund_count, xf.refund_count_12m,
        mf.cost, mf.cost_12m, rf.referral_count, rf.referral_customer_count,
        lf.open_lead_count, lf.open_opportunity_count, q.quotation_count
   FROM unnest(%(ids)s::int[]) AS p(id)
   LEFT JOIN purchase_figures pf ON pf.pid = p.id
   LEFT JOIN move_figures mf ON mf.pid = p.id
+  LEFT JOIN refund_figures xf ON xf.pid = p.id
   LEFT JOIN referral_figures rf ON rf.pid = p.id
   LEFT JOIN lead_figures lf ON lf.pid = p.id
   LEFT JOIN quotes q ON q.pid = p.id
@@ -348,40 +353,66 @@ SELECT percentile_disc(%(fractions)s::float8[]) WITHIN GROUP (ORDER BY revenue) 
         return new
 
     # ------------------------------------------------------------------ writes
-    def _write_partners(self, updates, now):
-        """One UPDATE for all changed partners of the batch (the ORM would issue one per 100 rows).
+    def _write_partners(self, updates, moves, now):
+        """One statement for the batch: UPDATE the changed partners, INSERT a history row per move.
 
-        The rows travel as one JSON document of arrays, read with jsonb_array_elements: PostgreSQL
-        parses it in one go, where a VALUES list or one array literal per column makes a statement
-        of a megabyte that takes longer to parse than to apply.
+        The rows travel as one tab-separated text, split and cast by PostgreSQL: a JSON document
+        (or a VALUES list) of the same rows took longer to parse than the UPDATE took to apply.
         """
         Partner = self.env["res.partner"]
         columns = list(updates[0][1])
-        rows = json.dumps([[pid, *vals.values()] for pid, vals in updates], default=_json_default)
+        moved = {pid: (row, new) for pid, row, new in moves}
+        lines = []
+        for pid, vals in updates:
+            history = ("", "", "")
+            if pid in moved:
+                row, new = moved[pid]
+                from_stage = row["ladder_stage"] if row["ladder_since"] else None  # none before the first placement
+                direction = ladder_direction(from_stage, new["ladder_stage"])
+                history = (from_stage or "", direction, str(row["company_id"] or ""))
+            lines.append("\t".join([str(pid), *map(_tsv, vals.values()), *history]))
         self.env.cr.execute(
             SQL(
-                "UPDATE res_partner AS p SET %s, write_date = %s, write_uid = %s"
-                " FROM (SELECT r->>0 AS id, %s FROM jsonb_array_elements(%s::jsonb) AS r) AS v WHERE p.id = v.id::int4",
-                SQL(", ").join(SQL("%s = v.%s", SQL.identifier(c), SQL.identifier(c)) for c in columns),
-                now,
-                self.env.uid,
-                SQL(", ").join(_json_column(Partner, c, i) for i, c in enumerate(columns, 1)),
-                rows,
+                """
+WITH v AS MATERIALIZED (
+    SELECT a[1]::int4 AS id, %(columns)s, a[%(moved)s] AS from_stage, a[%(moved)s + 1] AS direction,
+           NULLIF(a[%(moved)s + 2], '')::int4 AS company_id
+      FROM string_to_table(%(rows)s, E'\n') AS line CROSS JOIN LATERAL string_to_array(line, E'\t') AS a
+), updated AS (
+    UPDATE res_partner AS p SET %(assign)s, write_date = %(now)s, write_uid = %(uid)s FROM v WHERE p.id = v.id
+)
+-- computed moves: no user (the source says so); a manager's moves are written by the override wizard
+INSERT INTO crm_ladder_history (partner_id, from_stage, to_stage, direction, reason_data, company_id, date, source)
+SELECT v.id, NULLIF(v.from_stage, ''), v.ladder_stage, v.direction, v.ladder_reason_data, v.company_id,
+       %(now)s, 'automatic'
+  FROM v WHERE v.direction <> ''
+                """,
+                columns=SQL(", ").join(_tsv_column(Partner, c, i) for i, c in enumerate(columns, 2)),
+                moved=len(columns) + 2,
+                assign=SQL(", ").join(SQL("%s = v.%s", SQL.identifier(c), SQL.identifier(c)) for c in columns),
+                rows="\n".join(lines),
+                now=now,
+                uid=self.env.uid,
             )
         )
         ids = [pid for pid, _vals in updates]
         partners = Partner.browse(ids)
         partners.invalidate_recordset([*columns, "write_date", "write_uid"])
         partners.modified(columns)  # what derives from them (the rendered reasons...) is stale too
+        if moves:
+            Partner.browse(list(moved)).invalidate_recordset(["ladder_history_ids"])
         # contacts carry their company's values (res.partner._commercial_fields), as Odoo's own sync would
         synced = SQL(", ").join(SQL.identifier(c) for c in SYNCED_COLUMNS)
         self.env.cr.execute(
             SQL(
+                # both sides looked up by the batch's ids: with the join alone, PostgreSQL read the
+                # whole table to find the few contacts of a batch
                 "UPDATE res_partner AS c SET (%s) = (%s) FROM res_partner AS p"
-                " WHERE c.commercial_partner_id = p.id AND c.id <> p.id AND p.id = ANY(%s)"
-                " AND (%s) IS DISTINCT FROM (%s)",
+                " WHERE p.id = ANY(%s) AND c.commercial_partner_id = ANY(%s) AND c.id <> c.commercial_partner_id"
+                " AND c.commercial_partner_id = p.id AND (%s) IS DISTINCT FROM (%s)",
                 synced,
                 SQL(", ").join(SQL("p.%s", SQL.identifier(c)) for c in SYNCED_COLUMNS),
+                ids,
                 ids,
                 SQL(", ").join(SQL("c.%s", SQL.identifier(c)) for c in SYNCED_COLUMNS),
                 SQL(", ").join(SQL("p.%s", SQL.identifier(c)) for c in SYNCED_COLUMNS),
@@ -391,29 +422,8 @@ SELECT percentile_disc(%(fractions)s::float8[]) WITHIN GROUP (ORDER BY revenue) 
             Partner.invalidate_model(SYNCED_COLUMNS)
             partners.child_ids.modified(SYNCED_COLUMNS)
 
-    def _log_moves(self, moves, now):
-        """History rows for every move, and a chatter tracking line where a rung was known before."""
-        # one INSERT of plain rows (an append-only log, nothing to compute but the direction); the
-        # reason is the one _write_partners just stored on the partner
-        rows = []
-        for pid, row, new in moves:
-            from_stage = row["ladder_stage"] if row["ladder_since"] else None  # none before the first placement
-            to_stage = new["ladder_stage"]
-            rows.append([pid, from_stage, to_stage, ladder_direction(from_stage, to_stage), row["company_id"]])
-        self.env.cr.execute(
-            SQL(
-                """INSERT INTO crm_ladder_history (partner_id, from_stage, to_stage, direction, reason_data,
-                                                   company_id, date, source, user_id, create_uid, create_date,
-                                                   write_uid, write_date)
-                   SELECT p.id, r->>1, r->>2, r->>3, p.ladder_reason_data, (r->>4)::int4,
-                          %(now)s, 'automatic', %(uid)s, %(uid)s, %(now)s, %(uid)s, %(now)s
-                     FROM jsonb_array_elements(%(rows)s::jsonb) AS r JOIN res_partner p ON p.id = (r->>0)::int4""",
-                now=now,
-                uid=self.env.uid,
-                rows=json.dumps(rows),
-            )
-        )
-        self.env["res.partner"].browse([move[0] for move in moves]).invalidate_recordset(["ladder_history_ids"])
+    def _track_moves(self, moves):
+        """A chatter tracking line on every partner whose rung was known before the move."""
         tracked = [(pid, row, new) for pid, row, new in moves if row["ladder_since"]]
         if not tracked:
             return
@@ -503,17 +513,25 @@ def _gc_paused():
             gc.enable()
 
 
-def _json_default(value):
-    """Dates and datetimes in JSON, as PostgreSQL reads them back."""
-    return value.isoformat()
+# one encoder for all rows (json.dumps with options builds a new one per call)
+_encode_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
-def _json_column(model, column, index):
-    """Column `column` of the JSON row `r` (an array), typed as the field's column."""
+def _tsv(value):
+    """One value of a row of _write_partners' text: PostgreSQL casts it back to the column's type.
+
+    None is the empty string; str() of dates and datetimes is their ISO form; JSON never holds a
+    raw tab or newline (it escapes them).
+    """
+    if value is None:
+        return ""
+    return _encode_json(value) if type(value) is dict else str(value)
+
+
+def _tsv_column(model, column, index):
+    """Field `index` of the text row `a`, typed as the field's column."""
     kind = model._fields[column].column_type[1]
-    if kind == "jsonb":
-        return SQL("NULLIF(r->%s, 'null'::jsonb) AS %s", index, SQL.identifier(column))
-    return SQL("(r->>%s)::%s AS %s", index, SQL(kind), SQL.identifier(column))
+    return SQL("NULLIF(a[%s], '')::%s AS %s", index, SQL(kind), SQL.identifier(column))
 
 
 def _round_amounts(reason, digits):
