@@ -107,16 +107,25 @@ class TestQueryCounts(LifecycleCase):
 
     def test_a_batch_costs_the_same_queries_whatever_its_size(self):
         warm_up, small, large = self._customers(1), self._customers(3), self._customers(30)
+        # a contact person on every customer: the contacts carry their company's rung
+        contacts = self.env["res.partner"].create(
+            [{"name": f"Buyer at {p.name}", "parent_id": p.id} for p in warm_up | small | large]
+        )
         self.company._lifecycle_refresh_cutpoints()
-        # first placements: one read of the partners, one of the books (between two that turn
-        # PostgreSQL's JIT off and back), one of open complaints, one statement that updates the
-        # partners and inserts their history, one UPDATE of their contacts
+        # first placements: one read of the partners, one of the main company, one of the books
+        # (between two that turn PostgreSQL's JIT off and back), one of open complaints, one
+        # statement that updates the partners and inserts their history, one UPDATE of their contacts
         warm_up._lifecycle_recompute()  # fills Odoo's caches (fields, defaults) as any earlier request would
         with self.assertQueryCount(8):
             small._lifecycle_recompute()
         with self.assertQueryCount(8):
             large._lifecycle_recompute()
         self.assertEqual(set((small | large).mapped("ladder_stage")), {"client"})
+        self.assertEqual(set(contacts.mapped("ladder_stage")), {"client"})
+        self.assertEqual(len((small | large).ladder_history_ids), 33)
+        # nothing changed: read, and nothing written
+        with self.assertQueryCount(6):
+            large._lifecycle_recompute()
         # moves of known rungs: history rows, and chatter messages with their tracking values
         self.company.lifecycle_client_min_orders = 3
         self.company.lifecycle_supporter_min_orders_12m = 3

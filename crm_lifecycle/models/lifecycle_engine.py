@@ -12,6 +12,7 @@ import gc
 import json
 from collections import defaultdict
 from contextlib import contextmanager
+from dataclasses import fields as dataclass_fields
 from datetime import timedelta
 
 from markupsafe import Markup
@@ -28,31 +29,26 @@ TODO_PARAM = "crm_lifecycle.recompute_remaining"  # partners the current run has
 # Commercial partners: companies, and individuals who do not belong to a company.
 COMMERCIAL_DOMAIN = ["|", ("is_company", "=", True), ("parent_id", "=", False)]
 
-# res.partner columns written by the engine, beside ladder_stage/ladder_since/ladder_reason_data.
-FIGURE_COLUMNS = {
-    "lifecycle_first_order_date": lambda f: f.first_order,
-    "lifecycle_last_order_date": lambda f: f.last_order,
-    "lifecycle_order_count": lambda f: f.order_count,
-    "lifecycle_order_count_12m": lambda f: f.order_count_12m,
-    "lifecycle_refund_count": lambda f: f.refund_count,
-    "lifecycle_revenue": lambda f: f.revenue,
-    "lifecycle_revenue_12m": lambda f: f.revenue_12m,
-    "lifecycle_margin": lambda f: f.margin,
-    "lifecycle_margin_12m": lambda f: f.margin_12m,
-    "lifecycle_overdue_amount": lambda f: f.overdue_amount,
-    "lifecycle_order_interval": lambda f: round(f.avg_order_interval, 1),
-    "lifecycle_referral_count": lambda f: f.referral_count,
-    "lifecycle_referral_customer_count": lambda f: f.referral_customer_count,
-    "lifecycle_contact_count": lambda f: f.contact_count,
-    "lifecycle_open_complaint_count": lambda f: f.open_complaint_count,
-}
-MONEY_COLUMNS = {
+FIGURE_FIELDS = [f.name for f in dataclass_fields(Figures)]
+
+# res.partner columns of the figures, written by the engine (_new_values) beside STATE_COLUMNS
+FIGURE_COLUMNS = [
+    "lifecycle_first_order_date",
+    "lifecycle_last_order_date",
+    "lifecycle_order_count",
+    "lifecycle_order_count_12m",
+    "lifecycle_refund_count",
     "lifecycle_revenue",
     "lifecycle_revenue_12m",
     "lifecycle_margin",
     "lifecycle_margin_12m",
     "lifecycle_overdue_amount",
-}
+    "lifecycle_order_interval",
+    "lifecycle_referral_count",
+    "lifecycle_referral_customer_count",
+    "lifecycle_contact_count",
+    "lifecycle_open_complaint_count",
+]
 SYNCED_COLUMNS = ["ladder_stage", "value_tier", "relationship_type", "lifecycle_stage"]
 STATE_COLUMNS = [
     "ladder_stage",
@@ -91,7 +87,7 @@ class CrmLifecycleEngine(models.AbstractModel):
 
         now = self.env.cr.now().replace(microsecond=0)
         today = fields.Date.context_today(self)
-        updates, moves = [], []
+        updates, moves, synced = [], [], []
         for company_id, company_ids in by_company.items():
             company = self.env["res.company"].sudo().browse(company_id)
             thresholds = company._lifecycle_thresholds()
@@ -114,8 +110,12 @@ class CrmLifecycleEngine(models.AbstractModel):
                     updates.append((pid, new))
                     if new["ladder_stage"] != row["ladder_stage"]:
                         moves.append((pid, row, new))
+                    if row["has_contacts"] and any(new[col] != row[col] for col in SYNCED_COLUMNS):
+                        synced.append(pid)
         if updates:
             self._write_partners(updates, moves, now)
+        if synced:
+            self._sync_contacts(synced)
         if moves:
             self._track_moves(moves)
         return len(updates)
@@ -133,7 +133,9 @@ class CrmLifecycleEngine(models.AbstractModel):
         columns = [*STATE_COLUMNS, *FIGURE_COLUMNS]
         self.env.cr.execute(
             SQL(
-                "SELECT id, company_id, ladder_locked, ladder_strategic, lifecycle_targeted, %s FROM res_partner"
+                "SELECT id, company_id, ladder_locked, ladder_strategic, lifecycle_targeted, %s,"
+                " EXISTS (SELECT 1 FROM res_partner c WHERE c.commercial_partner_id = res_partner.id"
+                " AND c.id <> res_partner.id) AS has_contacts FROM res_partner"
                 # an array, looked up in the primary key (as IN (subquery), the table was read whole)
                 " WHERE id = ANY(ARRAY(SELECT COALESCE(commercial_partner_id, id) FROM res_partner"
                 " WHERE id = ANY(%s)))",
@@ -149,12 +151,9 @@ class CrmLifecycleEngine(models.AbstractModel):
         since = today - timedelta(days=365)
         overdue_before = today - timedelta(days=thresholds.overdue_grace_days)
         names, rows = self._execute_without_jit(self._figures_query(company.id, ids, since, overdue_before))
-        result = {}
-        for row in rows:
-            values = dict(zip(names, row, strict=True))
-            pid = values.pop("pid")
-            result[pid] = Figures(**{k: (v if v is not None else Figures.__dataclass_fields__[k].default)
-                                     for k, v in values.items()})  # fmt: skip
+        # the query returns Figures' fields in their order, none NULL but dates: built by position
+        assert names[1:] == FIGURE_FIELDS[: len(names) - 1], "the figures query and Figures disagree"
+        result = {row[0]: Figures(*row[1:]) for row in rows}
         for pid, extra in self._read_extra_figures(company, ids).items():
             for key, value in extra.items():
                 setattr(result.setdefault(pid, Figures()), key, value)
@@ -269,11 +268,18 @@ WITH members AS MATERIALIZED (
        AND (c.company_id = %(company)s OR c.company_id IS NULL)
      GROUP BY rp.pid
 )
-SELECT p.id AS pid,
-       pf.order_count, pf.order_count_12m, pf.order_days, pf.first_order, pf.last_order, pf.contact_count,
-       mf.invoiced, mf.revenue, mf.revenue_12m, mf.overdue_amount, xf.refund_count, xf.refund_count_12m,
-       mf.cost, mf.cost_12m, rf.referral_count, rf.referral_customer_count,
-       lf.open_lead_count, lf.open_opportunity_count, q.quotation_count
+SELECT p.id AS pid,  -- then the fields of Figures, in their order
+       COALESCE(pf.order_count, 0) AS order_count, COALESCE(pf.order_count_12m, 0) AS order_count_12m,
+       COALESCE(pf.order_days, 0) AS order_days, COALESCE(xf.refund_count, 0) AS refund_count,
+       COALESCE(xf.refund_count_12m, 0) AS refund_count_12m, pf.first_order, pf.last_order,
+       COALESCE(mf.invoiced, false) AS invoiced, COALESCE(mf.revenue, 0) AS revenue,
+       COALESCE(mf.revenue_12m, 0) AS revenue_12m, COALESCE(mf.cost, 0) AS cost,
+       COALESCE(mf.cost_12m, 0) AS cost_12m, COALESCE(mf.overdue_amount, 0) AS overdue_amount,
+       COALESCE(rf.referral_count, 0) AS referral_count,
+       COALESCE(rf.referral_customer_count, 0) AS referral_customer_count,
+       COALESCE(pf.contact_count, 0) AS contact_count, COALESCE(lf.open_lead_count, 0) AS open_lead_count,
+       COALESCE(lf.open_opportunity_count, 0) AS open_opportunity_count,
+       COALESCE(q.quotation_count, 0) AS quotation_count
   FROM unnest(%(ids)s::int[]) AS p(id)
   LEFT JOIN purchase_figures pf ON pf.pid = p.id
   LEFT JOIN move_figures mf ON mf.pid = p.id
@@ -327,9 +333,25 @@ SELECT percentile_disc(%(fractions)s::float8[]) WITHIN GROUP (ORDER BY revenue) 
 
     # ------------------------------------------------------------------ classification -> values
     def _new_values(self, row, fig, placement, currency_id, digits, now):
-        new = {col: getter(fig) for col, getter in FIGURE_COLUMNS.items()}
-        for col in MONEY_COLUMNS:
-            new[col] = round(new[col], digits)
+        # money rounded to the company currency, as the stored columns are (a dict literal: this
+        # runs for every partner of every batch)
+        new = {
+            "lifecycle_first_order_date": fig.first_order,
+            "lifecycle_last_order_date": fig.last_order,
+            "lifecycle_order_count": fig.order_count,
+            "lifecycle_order_count_12m": fig.order_count_12m,
+            "lifecycle_refund_count": fig.refund_count,
+            "lifecycle_revenue": round(fig.revenue, digits),
+            "lifecycle_revenue_12m": round(fig.revenue_12m, digits),
+            "lifecycle_margin": round(fig.revenue - fig.cost, digits),
+            "lifecycle_margin_12m": round(fig.revenue_12m - fig.cost_12m, digits),
+            "lifecycle_overdue_amount": round(fig.overdue_amount, digits),
+            "lifecycle_order_interval": round(fig.avg_order_interval, 1),
+            "lifecycle_referral_count": fig.referral_count,
+            "lifecycle_referral_customer_count": fig.referral_customer_count,
+            "lifecycle_contact_count": fig.contact_count,
+            "lifecycle_open_complaint_count": fig.open_complaint_count,
+        }
         reason = placement.reason
         stage = placement.ladder_stage
         if row["ladder_locked"]:
@@ -401,7 +423,11 @@ SELECT v.id, NULLIF(v.from_stage, ''), v.ladder_stage, v.direction, v.ladder_rea
         partners.modified(columns)  # what derives from them (the rendered reasons...) is stale too
         if moves:
             Partner.browse(list(moved)).invalidate_recordset(["ladder_history_ids"])
-        # contacts carry their company's values (res.partner._commercial_fields), as Odoo's own sync would
+
+    def _sync_contacts(self, ids):
+        """Contacts carry their company's values (res.partner._commercial_fields), as Odoo's own sync
+        would: `ids` are the companies whose synced values just changed and that have contacts."""
+        Partner = self.env["res.partner"]
         synced = SQL(", ").join(SQL.identifier(c) for c in SYNCED_COLUMNS)
         self.env.cr.execute(
             SQL(
@@ -409,7 +435,7 @@ SELECT v.id, NULLIF(v.from_stage, ''), v.ladder_stage, v.direction, v.ladder_rea
                 # whole table to find the few contacts of a batch
                 "UPDATE res_partner AS c SET (%s) = (%s) FROM res_partner AS p"
                 " WHERE p.id = ANY(%s) AND c.commercial_partner_id = ANY(%s) AND c.id <> c.commercial_partner_id"
-                " AND c.commercial_partner_id = p.id AND (%s) IS DISTINCT FROM (%s)",
+                " AND c.commercial_partner_id = p.id AND (%s) IS DISTINCT FROM (%s) RETURNING c.id",
                 synced,
                 SQL(", ").join(SQL("p.%s", SQL.identifier(c)) for c in SYNCED_COLUMNS),
                 ids,
@@ -418,9 +444,9 @@ SELECT v.id, NULLIF(v.from_stage, ''), v.ladder_stage, v.direction, v.ladder_rea
                 SQL(", ").join(SQL("p.%s", SQL.identifier(c)) for c in SYNCED_COLUMNS),
             )
         )
-        if self.env.cr.rowcount:
-            Partner.invalidate_model(SYNCED_COLUMNS)
-            partners.child_ids.modified(SYNCED_COLUMNS)
+        contacts = Partner.browse([row[0] for row in self.env.cr.fetchall()])
+        contacts.invalidate_recordset(SYNCED_COLUMNS)
+        contacts.modified(SYNCED_COLUMNS)
 
     def _track_moves(self, moves):
         """A chatter tracking line on every partner whose rung was known before the move."""
@@ -513,8 +539,9 @@ def _gc_paused():
             gc.enable()
 
 
-# one encoder for all rows (json.dumps with options builds a new one per call)
-_encode_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+# one encoder for all rows (json.dumps with options builds a new one per call); ASCII output keeps
+# the C encoder's fast path for strings
+_encode_json = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def _tsv(value):

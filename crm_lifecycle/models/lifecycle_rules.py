@@ -36,7 +36,7 @@ LADDER = [key for key, _label in LADDER_SELECTION]
 CUT_FRACTIONS = [i / 1000 for i in range(1, 1000)]
 
 
-@dataclass
+@dataclass(slots=True)
 class Figures:
     """What the books say about one commercial partner, as of `today`."""
 
