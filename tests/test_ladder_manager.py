@@ -16,6 +16,18 @@ class TestOverride(LifecycleCase):
             form.reason = reason
         return form.record.action_apply()
 
+    def test_manual_reason_keeps_its_tabs_newlines_and_other_scripts(self):
+        partner = self.customer("Multi-line Reason")
+        self.order(partner, days_ago=30)
+        words = "框架合同已签署\n\tsee \\\\share\\contracts \"2026\""
+        self._override(partner, "supporter", words)
+        # the books move on: the locked partner is written again, its manual reason with it
+        self.order(partner, days_ago=3)
+        self.assertEqual(partner.lifecycle_order_count, 2)
+        self.assertEqual(partner.ladder_stage, "supporter")
+        self.assertEqual(partner.ladder_reason_data["manual"]["reason"], words)
+        self.assertIn(words, partner.ladder_reason)
+
     def test_manager_sets_a_rung_and_it_stays(self):
         partner = self.customer("Long Negotiation")
         self.order(partner, days_ago=30)
