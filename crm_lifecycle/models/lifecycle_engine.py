@@ -29,6 +29,7 @@ TODO_PARAM = "crm_lifecycle.recompute_remaining"  # partners the current run has
 # Commercial partners: companies, and individuals who do not belong to a company.
 COMMERCIAL_DOMAIN = ["|", ("is_company", "=", True), ("parent_id", "=", False)]
 
+# Figures' fields, in the order the figures query returns them
 FIGURE_FIELDS = [f.name for f in dataclass_fields(Figures)]
 
 # res.partner columns of the figures, written by the engine (_new_values) beside STATE_COLUMNS
@@ -343,8 +344,8 @@ SELECT percentile_disc(%(fractions)s::float8[]) WITHIN GROUP (ORDER BY revenue) 
             "lifecycle_refund_count": fig.refund_count,
             "lifecycle_revenue": round(fig.revenue, digits),
             "lifecycle_revenue_12m": round(fig.revenue_12m, digits),
-            "lifecycle_margin": round(fig.revenue - fig.cost, digits),
-            "lifecycle_margin_12m": round(fig.revenue_12m - fig.cost_12m, digits),
+            "lifecycle_margin": round(fig.margin, digits),
+            "lifecycle_margin_12m": round(fig.margin_12m, digits),
             "lifecycle_overdue_amount": round(fig.overdue_amount, digits),
             "lifecycle_order_interval": round(fig.avg_order_interval, 1),
             "lifecycle_referral_count": fig.referral_count,
