@@ -19,7 +19,7 @@ class TestOverride(LifecycleCase):
     def test_manual_reason_keeps_its_tabs_newlines_and_other_scripts(self):
         partner = self.customer("Multi-line Reason")
         self.order(partner, days_ago=30)
-        words = "框架合同已签署\n\tsee \\\\share\\contracts \"2026\""
+        words = '框架合同已签署\n\tsee \\\\share\\contracts "2026"'
         self._override(partner, "supporter", words)
         # the books move on: the locked partner is written again, its manual reason with it
         self.order(partner, days_ago=3)
