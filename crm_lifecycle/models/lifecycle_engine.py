@@ -50,6 +50,8 @@ FIGURE_COLUMNS = [
     "lifecycle_contact_count",
     "lifecycle_open_complaint_count",
 ]
+# A customer move's cost as it counts against revenue: credit notes give the cost back
+SIGNED_COST = SQL("CASE WHEN am.move_type = 'out_refund' THEN -1 ELSE 1 END * COALESCE(am.lifecycle_cost, 0)")
 SYNCED_COLUMNS = ["ladder_stage", "value_tier", "relationship_type", "lifecycle_stage"]
 STATE_COLUMNS = [
     "ladder_stage",
@@ -211,7 +213,7 @@ WITH members AS MATERIALIZED (
     SELECT am.id, am.commercial_partner_id AS pid, am.partner_id AS contact, am.move_type, am.invoice_date,
            am.amount_untaxed_signed, am.amount_residual_signed, am.payment_state, am.invoice_date_due,
            am.lifecycle_from_order AS from_order, am.reversed_entry_id,
-           CASE WHEN am.move_type = 'out_refund' THEN -1 ELSE 1 END * COALESCE(am.lifecycle_cost, 0) AS cost
+           %(signed_cost)s AS cost
       FROM account_move am
      WHERE am.commercial_partner_id = ANY(%(ids)s) AND am.company_id = %(company)s
        AND am.state = 'posted' AND am.move_type IN ('out_invoice', 'out_refund')
@@ -293,6 +295,7 @@ SELECT p.id AS pid,  -- then the fields of Figures, in their order
             company=company_id,
             since=since,
             overdue_before=overdue_before,
+            signed_cost=SIGNED_COST,
         )
 
     @api.model
@@ -310,8 +313,7 @@ SELECT p.id AS pid,  -- then the fields of Figures, in their order
             """
 WITH per_partner AS (
     SELECT am.commercial_partner_id AS pid, sum(am.amount_untaxed_signed)::float8 AS revenue,
-           sum(am.amount_untaxed_signed - CASE WHEN am.move_type = 'out_refund' THEN -1 ELSE 1 END
-                                          * COALESCE(am.lifecycle_cost, 0))::float8 AS margin
+           sum(am.amount_untaxed_signed - %(signed_cost)s)::float8 AS margin
       FROM account_move am
      WHERE am.company_id = %(company)s AND am.state = 'posted'
        AND am.move_type IN ('out_invoice', 'out_refund') AND am.invoice_date >= %(since)s
@@ -326,6 +328,7 @@ SELECT percentile_disc(%(fractions)s::float8[]) WITHIN GROUP (ORDER BY revenue) 
             """,
             company=company.id,
             since=since,
+            signed_cost=SIGNED_COST,
             fractions=CUT_FRACTIONS,
             partner_top=partner_top,
             platinum=platinum,
@@ -430,6 +433,7 @@ SELECT v.id, NULLIF(v.from_stage, ''), v.ladder_stage, v.direction, v.ladder_rea
         would: `ids` are the companies whose synced values just changed and that have contacts."""
         Partner = self.env["res.partner"]
         synced = SQL(", ").join(SQL.identifier(c) for c in SYNCED_COLUMNS)
+        company_values = SQL(", ").join(SQL("p.%s", SQL.identifier(c)) for c in SYNCED_COLUMNS)
         self.env.cr.execute(
             SQL(
                 # both sides looked up by the batch's ids: with the join alone, PostgreSQL read the
@@ -438,11 +442,11 @@ SELECT v.id, NULLIF(v.from_stage, ''), v.ladder_stage, v.direction, v.ladder_rea
                 " WHERE p.id = ANY(%s) AND c.commercial_partner_id = ANY(%s) AND c.id <> c.commercial_partner_id"
                 " AND c.commercial_partner_id = p.id AND (%s) IS DISTINCT FROM (%s) RETURNING c.id",
                 synced,
-                SQL(", ").join(SQL("p.%s", SQL.identifier(c)) for c in SYNCED_COLUMNS),
+                company_values,
                 ids,
                 ids,
                 SQL(", ").join(SQL("c.%s", SQL.identifier(c)) for c in SYNCED_COLUMNS),
-                SQL(", ").join(SQL("p.%s", SQL.identifier(c)) for c in SYNCED_COLUMNS),
+                company_values,
             )
         )
         contacts = Partner.browse([row[0] for row in self.env.cr.fetchall()])
