@@ -28,6 +28,7 @@ Odoo, gives each a value tier from real margin, and explains why in plain words.
         "rating",
         "resource",
     ],
+    "external_dependencies": {"python": ["holidays", "numpy", "scipy"]},
     "data": [
         "security/crm_lifecycle_security.xml",
         "security/ir.model.access.csv",

@@ -151,7 +151,8 @@ def scratch_db():
     base = os.environ.get("CRM_LIFECYCLE_BASE_DB")
     if not base or not os.environ.get("CRM_LIFECYCLE_CONF"):
         pytest.fail("run through `make test`, which names the template database")
-    name = "crm_lifecycle_uninstall_check"
+    # named after the test database, so that two checkouts can run their suites at the same time
+    name = f"{odoo.tools.config['db_name']}_scratch"
     filestore = Path(odoo.tools.config["data_dir"]) / "filestore"
     subprocess.run(["dropdb", "--if-exists", "--force", name], check=True)
     subprocess.run(["createdb", "-T", base, name], check=True)

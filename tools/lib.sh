@@ -90,7 +90,7 @@ ensure_postgres() {
 # --- Python virtual environment ------------------------------------------------------------------
 ensure_venv() {
     local stamp want
-    want=$({ echo "$ODOO_PATH"; cat "$ODOO_PATH/requirements.txt" "$ROOT/requirements-dev.txt" "$ROOT/tools/build-constraints.txt"; } | sha256sum | cut -c1-16)
+    want=$({ echo "$ODOO_PATH"; cat "$ODOO_PATH/requirements.txt" "$ROOT/requirements.txt" "$ROOT/requirements-dev.txt" "$ROOT/tools/build-constraints.txt"; } | sha256sum | cut -c1-16)
     stamp=$VENV/.crm_lifecycle-stamp
     if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return; fi
     say "Building the virtual environment $VENV (Odoo 18 requirements + test tools, a few minutes)"
@@ -100,13 +100,13 @@ ensure_venv() {
     if ! { "$PY" -m pip install --disable-pip-version-check -U "pip>=25.3" \
         && "$PY" -m pip install --disable-pip-version-check \
             --build-constraint "$ROOT/tools/build-constraints.txt" \
-            -r "$ODOO_PATH/requirements.txt" -r "$ROOT/requirements-dev.txt"; } >"$log" 2>&1; then
+            -r "$ODOO_PATH/requirements.txt" -r "$ROOT/requirements.txt" -r "$ROOT/requirements-dev.txt"; } >"$log" 2>&1; then
         grep -v "^WARNING: Location" "$log" | tail -30
         die "installing the Python requirements failed (full output in $log)"
     fi
     # Odoo is imported from its source tree (pytest, scripts); nothing is installed into it.
     "$PY" -c "import site; print('$ODOO_PATH', file=open(site.getsitepackages()[0] + '/odoo-source.pth', 'w'))"
-    "$PY" -c "import odoo, websocket, phonenumbers, pytest_odoo" || die "the virtual environment is incomplete (see $log)"
+    "$PY" -c "import odoo, websocket, phonenumbers, pytest_odoo, holidays, numpy, scipy, lifetimes" || die "the virtual environment is incomplete (see $log)"
     echo "$want" > "$stamp"
 }
 

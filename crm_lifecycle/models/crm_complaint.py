@@ -6,7 +6,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, LazyTranslate, html2plaintext
 
-from .crm_complaint_selections import (
+from ..lib.complaints import (
     CATEGORY_SELECTION,
     CHANNEL_SELECTION,
     REVIEW_SELECTION,

@@ -1,7 +1,7 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
-from .crm_complaint_selections import CATEGORY_SELECTION, SEVERITY_SELECTION, TYPE_SELECTION
+from ..lib.complaints import CATEGORY_SELECTION, SEVERITY_SELECTION, TYPE_SELECTION
 
 
 class CrmComplaintSla(models.Model):

@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 
-from .lifecycle_reason import render_ladder_reason
-from .lifecycle_rules import LADDER, LADDER_SELECTION
+from ..lib.ladder import LADDER, LADDER_SELECTION
+from ..lib.reasons import render_ladder_reason
 
 
 def ladder_direction(from_stage, to_stage):

@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 
-from .lifecycle_rules import LIFECYCLE_SELECTION
+from ..lib.ladder import LIFECYCLE_SELECTION
 
 
 class CrmLead(models.Model):

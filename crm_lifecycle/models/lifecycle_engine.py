@@ -21,8 +21,8 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 from odoo.tools.mail import generate_tracking_message_id
 
+from ..lib.ladder import CUT_FRACTIONS, Figures, classify
 from .crm_ladder_history import ladder_direction
-from .lifecycle_rules import CUT_FRACTIONS, Figures, classify
 
 CURSOR_PARAM = "crm_lifecycle.recompute_cursor"
 TODO_PARAM = "crm_lifecycle.recompute_remaining"  # partners the current run has left, for its progress

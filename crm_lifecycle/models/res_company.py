@@ -3,7 +3,7 @@ from datetime import timedelta
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
-from .lifecycle_rules import Thresholds
+from ..lib.ladder import Thresholds
 
 RANKING_FIELDS = {"lifecycle_partner_top_percent", "lifecycle_tier_platinum_percent", "lifecycle_tier_gold_percent"}
 

@@ -1,9 +1,9 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError
 
+from ..lib.ladder import LADDER_SELECTION, LIFECYCLE_SELECTION, RELATIONSHIP_SELECTION, TIER_SELECTION
+from ..lib.reasons import render_ladder_reason, render_relationship_reason, render_tier_reason
 from .lifecycle_engine import COMMERCIAL_DOMAIN
-from .lifecycle_reason import render_ladder_reason, render_relationship_reason, render_tier_reason
-from .lifecycle_rules import LADDER_SELECTION, LIFECYCLE_SELECTION, RELATIONSHIP_SELECTION, TIER_SELECTION
 
 MANAGER_GROUP = "crm_lifecycle.crm_lifecycle_group_manager"
 # Only managers set these on a commercial partner (the engine writes them in SQL, as superuser).

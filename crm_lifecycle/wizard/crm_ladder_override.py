@@ -1,7 +1,7 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
-from ..models.lifecycle_rules import LADDER_SELECTION
+from ..lib.ladder import LADDER_SELECTION
 from ..models.res_partner import MANAGER_GROUP
 
 

@@ -1,4 +1,4 @@
-"""Render the stored explanation data (see lifecycle_rules.classify) in the reader's language."""
+"""Render the stored explanation data (see lib.ladder.classify) in the reader's language."""
 
 from odoo.tools.misc import format_date, formatLang
 

@@ -1,6 +1,6 @@
 """Pure classification of a customer from their figures: no database access.
 
-The engine (lifecycle_engine.py) reads the books into `Figures`; the functions here turn them
+The engine (models/lifecycle_engine.py) reads the books into `Figures`; the functions here turn them
 into a rung, a value tier, a relationship type and a lifecycle stage, each with the facts that
 explain it. Explanations are stored as data (codes and parameters) and rendered in the reader's
 language by `render_*` at display time.
