@@ -1,6 +1,6 @@
 {
     "name": "Customer Lifecycle",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Sales/CRM",
     "summary": "Relationship ladder, value tiers and customer lifecycle computed from your own sales, "
     "invoices and payments",
@@ -46,6 +46,7 @@ Odoo, gives each a value tier from real margin, and explains why in plain words.
         "views/sale_order_views.xml",
         "views/account_move_views.xml",
         "views/crm_complaint_portal_templates.xml",
+        "views/res_company_views.xml",
         "views/res_config_settings_views.xml",
         "views/crm_lifecycle_menus.xml",
     ],

@@ -1,6 +1,6 @@
 from odoo.tools import SQL
 
-from .models.account_move import MOVE_INDEX
+from .models.account_move import MOVE_INDEX, OLD_MOVE_INDEXES
 from .models.sale_order import ORDER_INDEX
 
 
@@ -18,7 +18,7 @@ def uninstall_hook(env):
     """
     env["crm.complaint"].with_context(active_test=False).search([]).unlink()
     # the indexes the addon put on Odoo's tables (init() of account.move and sale.order)
-    for index in (MOVE_INDEX, ORDER_INDEX):
+    for index in (MOVE_INDEX, *OLD_MOVE_INDEXES, ORDER_INDEX):
         env.cr.execute(SQL("DROP INDEX IF EXISTS %s", SQL.identifier(index)))
 
     data = env["ir.model.data"].search([("module", "=", "crm_lifecycle"), ("model", "=", "res.partner")])

@@ -70,9 +70,17 @@ class LifecycleCase(TransactionCase):
         moves.action_post()
         cls.company._lifecycle_refresh_cutpoints()
         partners._lifecycle_recompute()
+        cls.env.flush_all()
+        cls.env.cr.flush()
         return partners
 
     # ------------------------------------------------------------------ helpers
+    def flush_tracking(self):
+        """What the end of a request does before it commits: Odoo runs its pre-commit hooks (the
+        chatter's tracking, and the prompt recomputation of the customers the request touched)."""
+        self.env.flush_all()
+        self.env.cr.flush()
+
     @classmethod
     def _product(cls, name, price, cost):
         return (
@@ -113,12 +121,14 @@ class LifecycleCase(TransactionCase):
         order.action_confirm()
         order.date_order = datetime.combine(day, datetime.min.time())
         if not invoice:
+            self.flush_tracking()
             return order, None
         move = order._create_invoices()
         move.write({"invoice_date": day, "invoice_date_due": day + relativedelta(days=due_days)})
         move.action_post()
         if paid:
             self.pay(move.with_env(env), day + relativedelta(days=5))
+        self.flush_tracking()
         return order, move
 
     def direct_invoice(self, partner, amount, months_ago=0, days_ago=0, currency=None, post=True, product=None):
@@ -140,19 +150,27 @@ class LifecycleCase(TransactionCase):
         )
         if post:
             move.action_post()
+        self.flush_tracking()
         return move
 
-    def pay(self, move, day=None):
-        return (
+    def pay(self, move, day=None, amount=None):
+        values = {"payment_date": day or self.today}
+        if amount is not None:
+            values["amount"] = amount
+        payments = (
             move.env["account.payment.register"]
             .with_context(active_model="account.move", active_ids=move.ids)
-            .create({"payment_date": day or self.today})
+            .create(values)
             ._create_payments()
         )
+        self.flush_tracking()
+        return payments
 
     def refund(self, move, days_ago=0):
         """A credit note for the whole invoice, posted."""
-        return move._reverse_moves([{"invoice_date": self.ago(days=days_ago)}], cancel=True)
+        credit = move._reverse_moves([{"invoice_date": self.ago(days=days_ago)}], cancel=True)
+        self.flush_tracking()
+        return credit
 
     def recompute(self, *partners):
         """What the nightly run does for these partners (fresh rankings, then the engine)."""

@@ -29,6 +29,8 @@ EXPECTED_ACCESS = {
     # an audit trail: read by lifecycle users, written only by the computation and the override wizard
     "crm.ladder.history": {USER: "r", MANAGER: "r"},
     "crm.ladder.override": {MANAGER: "rwcu"},
+    # where the nightly run stands: written by the run itself (as superuser), read by managers
+    "crm.lifecycle.run": {MANAGER: "r"},
     # complaints: agents handle theirs (no deleting), managers everything; customers read theirs on the portal
     "crm.complaint": {COMPLAINT_USER: "rwc", COMPLAINT_MANAGER: "rwcu", PORTAL: "r"},
     "crm.complaint.stage": {COMPLAINT_USER: "r", COMPLAINT_MANAGER: "rwcu", PORTAL: "r"},
@@ -46,7 +48,7 @@ class TestAppsMetadata(TransactionCase):
         self.assertTrue(module.application, "it must be listed as an app")
         self.assertEqual(module.category_id, self.env.ref("base.module_category_sales_crm"))
         self.assertEqual(module.license, "LGPL-3")
-        self.assertEqual(module.latest_version, "18.0.1.0.0")
+        self.assertEqual(module.latest_version, MANIFEST["version"])
         self.assertTrue(module.summary)
         self.assertEqual(module.icon, "/crm_lifecycle/static/description/icon.png")
         self.assertIn("relationship ladder", module.description_html)
@@ -164,7 +166,7 @@ def scratch_db():
     shutil.rmtree(filestore / name, ignore_errors=True)
 
 
-OWN_INDEXES = ("account_move_crm_lifecycle_partner_index", "sale_order_crm_lifecycle_partner_index")
+OWN_INDEXES = ("account_move_crm_lifecycle_partner_index_v2", "sale_order_crm_lifecycle_partner_index")
 CUSTOMER_MOVES = "state = 'posted' AND move_type IN ('out_invoice', 'out_refund')"
 
 

@@ -14,7 +14,9 @@ class TestOverride(LifecycleCase):
         with Form(wizard_model.with_context(**action["context"])) as form:
             form.ladder_stage = stage
             form.reason = reason
-        return form.record.action_apply()
+        result = form.record.action_apply()
+        self.flush_tracking()
+        return result
 
     def test_manual_reason_keeps_its_tabs_newlines_and_other_scripts(self):
         partner = self.customer("Multi-line Reason")
@@ -103,6 +105,7 @@ class TestOverride(LifecycleCase):
             .create({"partner_id": partner.id, "order_line": [(0, 0, {"product_id": self.product.id})]})
         )
         order.action_confirm()
+        self.flush_tracking()
         self.assertEqual(partner.ladder_stage, "client")
         # and may edit the partner's other fields, contacts included (their rung syncs from the company)
         as_salesman.write({"phone": "+1 555 0100"})
@@ -183,21 +186,45 @@ class TestAccess(LifecycleCase):
 
 
 @tagged("post_install", "-at_install", "crm_lifecycle")
-class TestSettings(LifecycleCase):
-    def _settings(self, **values):
-        # like Odoo's own settings, saving them is for administrators
-        self.env["res.config.settings"].create(values).execute()
+class TestRules(LifecycleCase):
+    """The lifecycle rules of a company, set by lifecycle managers (sales managers) in their own form."""
 
-    def test_thresholds_are_configurable(self):
+    def _rules_form(self, user=None):
+        action = self.company.with_user(user or self.manager).action_open_lifecycle_rules()
+        view = self.env["ir.ui.view"].browse(action["views"][0][0])
+        return Form(self.company.with_user(user or self.manager), view=view)
+
+    def test_thresholds_are_configurable_by_a_lifecycle_manager(self):
         partner = self.customer("Two Orders")
         self.order(partner, days_ago=20)
         self.order(partner, days_ago=10)
         self.assertEqual(partner.ladder_stage, "client")
-        self._settings(lifecycle_client_min_orders=3, lifecycle_supporter_min_orders_12m=3)
+        self.assertFalse(self.manager.has_group("base.group_erp_manager"), "not an administrator")
+        with self._rules_form() as form:
+            form.lifecycle_client_min_orders = 3
+            form.lifecycle_supporter_min_orders_12m = 3
         self.assertEqual(self.company.lifecycle_client_min_orders, 3)
         partner._lifecycle_recompute()
         self.assertEqual(partner.ladder_stage, "customer")
-        self.assertIn("Next: client needs 3 orders on different days (now 2).", partner.ladder_reason)
+        self.assertIn("Next rung, Client: 3 orders on different days (now 2).", partner.ladder_reason)
+
+    def test_the_rules_menu_opens_the_current_company(self):
+        menu = self.env.ref("crm_lifecycle.res_company_menu_lifecycle_rules")
+        self.assertIn(menu.id, self.env["ir.ui.menu"].with_user(self.manager)._visible_menu_ids())
+        self.assertNotIn(menu.id, self.env["ir.ui.menu"].with_user(self.salesman)._visible_menu_ids())
+        action = menu.action.with_user(self.manager).with_context(allowed_company_ids=self.company.ids).run()
+        self.assertEqual((action["res_model"], action["res_id"]), ("res.company", self.company.id))
+
+    def test_only_the_rules_and_only_by_lifecycle_managers(self):
+        with self.assertRaises(AccessError):
+            self.company.with_user(self.salesman).write({"lifecycle_client_min_orders": 4})
+        with self.assertRaises(AccessError):
+            # the rest of the company stays an administrator's
+            self.company.with_user(self.manager).write({"lifecycle_client_min_orders": 4, "name": "Renamed"})
+        other = self.env["res.company"].create({"name": "Not Mine Co"})
+        with self.assertRaisesRegex(AccessError, "your own companies"):
+            other.with_user(self.manager).write({"lifecycle_client_min_orders": 4})
+        self.assertEqual((self.company.lifecycle_client_min_orders, other.lifecycle_client_min_orders), (2, 2))
 
     def test_bad_thresholds_are_refused_and_nothing_is_saved(self):
         cases = [
@@ -210,6 +237,9 @@ class TestSettings(LifecycleCase):
             ({"lifecycle_tier_platinum_percent": 0}, "platinum tier needs a share above 0%"),
             ({"lifecycle_tier_platinum_percent": 60, "lifecycle_tier_gold_percent": 50}, "cannot exceed 100% of"),
             ({"lifecycle_relationship_min_contacts": 0}, "at least 1 contact"),
+            ({"lifecycle_tier_platinum_percent": float("nan")}, "“Platinum: top margin \\(%\\)” must be a number"),
+            ({"lifecycle_partner_top_percent": float("inf")}, "“Partner: top revenue \\(%\\)” must be a number"),
+            ({"lifecycle_relationship_min_orders_per_year": float("-inf")}, "must be a number"),
         ]
         for values, message in cases:
             with (
@@ -217,14 +247,19 @@ class TestSettings(LifecycleCase):
                 self.assertRaisesRegex(ValidationError, message),
                 self.env.cr.savepoint(),
             ):
-                self._settings(**values)
+                self.company.with_user(self.manager).write(values)
+            self.company.invalidate_recordset()
             self.assertEqual(self.company.lifecycle_client_min_orders, 2)
             self.assertEqual(self.company.lifecycle_overdue_grace_days, 30)
             self.assertEqual(self.company.lifecycle_tier_platinum_percent, 5.0)
+            self.assertEqual(self.company.lifecycle_partner_top_percent, 5.0)
 
-    def test_settings_page_offers_a_recompute(self):
+    def test_settings_page_links_the_rules_and_offers_a_recompute(self):
         settings = self.env["res.config.settings"].create({})
+        self.assertEqual(settings.action_open_lifecycle_rules()["res_model"], "res.company")
         action = settings.action_lifecycle_recompute_all()
         self.assertEqual(action["tag"], "display_notification")
         cron = self.env.ref("crm_lifecycle.ir_cron_lifecycle_recompute")
         self.assertTrue(self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]))
+        with self.assertRaises(AccessError):
+            self.env["crm.lifecycle.engine"].with_user(self.salesman).action_recompute_all()

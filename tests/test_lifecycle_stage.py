@@ -66,6 +66,7 @@ class TestPartnerLifecycle(LifecycleCase):
         self.env["sale.order"].create(
             {"partner_id": partner.id, "order_line": [Command.create({"product_id": self.product.id})]}
         ).action_confirm()
+        self.flush_tracking()
         self.assertEqual(partner.lifecycle_stage, "signed")
 
     def test_untargeted_partner_without_interaction_is_outside_the_funnel(self):

@@ -3,10 +3,20 @@
 The engine (models/lifecycle_engine.py) reads the books into `Figures`; the functions here turn them
 into a rung, a value tier, a relationship type and a lifecycle stage, each with the facts that
 explain it. Explanations are stored as data (codes and parameters) and rendered in the reader's
-language by `render_*` at display time.
+language by lib/reasons.py at display time.
+
+How refunds count (one rule, here): a purchase is a confirmed sale order or an invoice that did not
+come from an order. It is refunded when everything invoiced for it was credited (one credit note or
+several partial ones; "reverse and create invoice" invoices it again, so it stays a purchase). A
+refunded purchase does not count: not in the number of orders or of purchase days, not in the
+last 12 months (counted by the purchase's own date, not the credit note's), not for the tenure
+(which starts with the first purchase that was kept), and a referral counts only once the referred
+customer has a purchase they kept. A credit note lowers the revenue of the period it is dated in;
+it gives the cost back only for goods returned at the price they were invoiced, not for a price
+reduction (see account.move._lifecycle_store_cost).
 """
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from calendar import monthrange
 from dataclasses import dataclass, field
 from datetime import date
@@ -22,7 +32,9 @@ LADDER_SELECTION = [
     ("advocate", "Advocate"),
     ("partner", "Partner"),
 ]
-TIER_SELECTION = [("lead", "Lead"), ("iron", "Iron"), ("gold", "Gold"), ("platinum", "Platinum")]
+# The pyramid's lowest tier is "lead" (the metal) in Zeithaml's pyramid; the key stays, but its label
+# says what it means, so that nobody reads it as a CRM lead.
+TIER_SELECTION = [("lead", "No margin"), ("iron", "Iron"), ("gold", "Gold"), ("platinum", "Platinum")]
 RELATIONSHIP_SELECTION = [("relationship", "Relationship"), ("transactional", "Transactional")]
 LIFECYCLE_SELECTION = [
     ("target", "Target"),
@@ -40,23 +52,26 @@ CUT_FRACTIONS = [i / 1000 for i in range(1, 1000)]
 class Figures:
     """What the books say about one commercial partner, as of `today`."""
 
-    order_count: int = 0  # confirmed sale orders + posted invoices not coming from an order
-    order_count_12m: int = 0
-    order_days: int = 0  # distinct days with a purchase
-    refund_count: int = 0  # posted credit notes reversing a whole invoice
-    refund_count_12m: int = 0
-    first_order: date | None = None
-    last_order: date | None = None
+    order_count: int = 0  # purchases: confirmed sale orders + posted invoices not coming from an order
+    order_count_12m: int = 0  # purchases dated in the last 12 months
+    order_days: int = 0  # distinct days with a purchase that was kept
+    refund_count: int = 0  # purchases fully credited
+    refund_count_12m: int = 0  # of those, purchases dated in the last 12 months
+    first_order: date | None = None  # first purchase that was kept: the tenure starts here
+    last_order: date | None = None  # last purchase that was kept
+    first_any: date | None = None  # first purchase, refunded or not
     invoiced: bool = False  # has posted customer invoices
-    revenue: float = 0.0  # untaxed, net of refunds, company currency
+    revenue: float = 0.0  # untaxed, net of credit notes, company currency
     revenue_12m: float = 0.0
     cost: float = 0.0
     cost_12m: float = 0.0
-    overdue_amount: float = 0.0  # unpaid beyond the grace days
-    referral_count: int = 0
-    referral_customer_count: int = 0
-    contact_count: int = 0  # distinct contacts of the company who bought
-    open_lead_count: int = 0
+    credit_count_12m: int = 0  # credit notes dated in the last 12 months
+    overdue_amount: float = 0.0  # instalments unpaid beyond the grace days
+    referral_count: int = 0  # partners this one referred
+    referral_customer_count: int = 0  # of those, who have a purchase they kept
+    contact_count: int = 0  # distinct contacts of the company who bought (kept purchases)
+    open_lead_count: int = 0  # open leads past the target stage
+    targeted_lead_count: int = 0  # open leads marked as targets, no interaction yet
     open_opportunity_count: int = 0
     quotation_count: int = 0
     open_complaint_count: int = 0
@@ -71,19 +86,20 @@ class Figures:
 
     @property
     def net_orders(self):
-        return max(self.order_count - self.refund_count, 0)
+        return self.order_count - self.refund_count
 
     @property
     def net_orders_12m(self):
-        return max(self.order_count_12m - self.refund_count_12m, 0)
+        return self.order_count_12m - self.refund_count_12m
 
     @property
-    def net_order_days(self):
-        return max(self.order_days - self.refund_count, 0)
+    def is_customer(self):
+        """At least one purchase that was kept: the customer rung, and signed."""
+        return self.net_orders >= 1
 
     @property
     def avg_order_interval(self):
-        """Mean days between purchase days (0 with fewer than two)."""
+        """Mean days between the days of kept purchases (0 with fewer than two)."""
         if self.order_days < 2 or not self.first_order:
             return 0.0
         return (self.last_order - self.first_order).days / (self.order_days - 1)
@@ -138,6 +154,27 @@ def top_percent(value, cuts):
     return max(round(100 - below / 10, 1), 0.1)
 
 
+def rank_share(value, cuts):
+    """{"top": X} for the better half of the ranking, {"bottom": Y} for the other: "top 100%" says
+    nothing, "bottom 5%" does. None if unranked."""
+    top = top_percent(value, cuts)
+    if top is None:
+        return None
+    if top <= 50:
+        return {"top": _fmt_percent(top)}
+    # the share of customers at most as good (the cut points at or below the value)
+    return {"bottom": _fmt_percent(max(round(bisect_right(cuts, value) / 10, 1), 0.1))}
+
+
+def lifecycle_stage(signed, opportunity, potential, target):
+    """The customer lifecycle, target -> potential -> opportunity -> signed: the furthest stage
+    reached (False outside the funnel). One rule for leads (crm.lead) and customers (res.partner)."""
+    for stage, reached in (("signed", signed), ("opportunity", opportunity), ("potential", potential)):
+        if reached:
+            return stage
+    return "target" if target else False
+
+
 def _reaches(value, minimum):
     return minimum is not None and value > 0 and value >= minimum
 
@@ -157,8 +194,8 @@ def classify(fig, th, today, cuts=None, strategic=False, targeted=False):
     tenure = months_between(fig.first_order, today) if fig.first_order else 0
     revenue_top = top_percent(fig.revenue_12m, cuts.get("revenue_12m"))
 
-    is_customer = fig.net_orders >= 1 and not (fig.invoiced and fig.revenue <= 0)
-    is_client = is_customer and fig.net_orders >= th.client_min_orders and fig.net_order_days >= 2
+    is_customer = fig.is_customer
+    is_client = is_customer and fig.net_orders >= th.client_min_orders and fig.order_days >= 2
     tenure_ok = tenure >= th.supporter_tenure_months
     recent_ok = fig.net_orders_12m >= th.supporter_min_orders_12m
     paid_ok = fig.overdue_amount <= 0
@@ -172,24 +209,28 @@ def classify(fig, th, today, cuts=None, strategic=False, targeted=False):
     if fig.order_count == 0:
         facts.append(["no_sale", {}])
     elif not is_customer:
-        facts.append(["all_refunded", {}])
+        facts.append(["all_refunded", {"count": fig.refund_count}])
     else:
-        if fig.order_count == 1:
+        if fig.net_orders == 1:
             facts.append(["order_one", {"date": fig.first_order.isoformat()}])
         else:
             span = months_between(fig.first_order, fig.last_order)
             if span >= 1:
-                facts.append(["orders_months", {"count": fig.order_count, "months": span}])
+                facts.append(["orders_months", {"count": fig.net_orders, "months": span}])
             else:
                 facts.append(
-                    ["orders_days", {"count": fig.order_count, "days": (fig.last_order - fig.first_order).days}]
+                    ["orders_days", {"count": fig.net_orders, "days": (fig.last_order - fig.first_order).days}]
                 )
         if fig.refund_count:
             facts.append(["refunded", {"count": fig.refund_count}])
-        if fig.order_count > 1:
+        if fig.first_any and fig.first_any < fig.first_order:
+            facts.append(["since_kept", {"date": fig.first_order.isoformat()}])
+        if fig.net_orders > 1:
             facts.append(["orders_12m", {"count": fig.net_orders_12m}])
         if fig.referral_customer_count:
             facts.append(["referrals", {"count": fig.referral_customer_count}])
+        if fig.referral_count > fig.referral_customer_count:
+            facts.append(["referrals_waiting", {"count": fig.referral_count - fig.referral_customer_count}])
         if fig.open_complaint_count:
             facts.append(["complaints", {"count": fig.open_complaint_count}])
         if fig.overdue_amount > 0:
@@ -206,7 +247,7 @@ def classify(fig, th, today, cuts=None, strategic=False, targeted=False):
         stage = "partner"
     elif is_advocate:
         stage = "advocate"
-        needs.append(_top_revenue_need(th, revenue_top))
+        needs.append(_top_revenue_need(th, fig.revenue_12m, cuts))
     elif is_supporter:
         stage = "supporter"
         if fig.referral_customer_count < th.advocate_min_referrals:
@@ -236,10 +277,11 @@ def classify(fig, th, today, cuts=None, strategic=False, targeted=False):
     reason = {"facts": facts, "next": {"stage": next_stage, "needs": needs} if next_stage else None}
 
     # --- value tier: the customer pyramid, by 12-month margin ---
-    margin_top = top_percent(fig.margin_12m, cuts.get("margin_12m"))
-    if fig.margin_12m <= 0 or margin_top is None:
+    # a positive margin is never "no margin", even before the first ranking places it
+    params = {"amount": fig.margin_12m, "credits": fig.credit_count_12m}
+    if fig.margin_12m <= 0:
         tier = "lead"
-        reason["tier"] = ["tier_no_margin", {"amount": fig.margin_12m}]
+        reason["tier"] = ["tier_no_margin", params]
     else:
         if _reaches(fig.margin_12m, cuts.get("platinum_margin_min")):
             tier = "platinum"
@@ -247,7 +289,11 @@ def classify(fig, th, today, cuts=None, strategic=False, targeted=False):
             tier = "gold"
         else:
             tier = "iron"
-        reason["tier"] = ["tier_margin", {"amount": fig.margin_12m, "top": _fmt_percent(margin_top)}]
+        rank = rank_share(fig.margin_12m, cuts.get("margin_12m"))
+        if rank is None:
+            reason["tier"] = ["tier_margin_unranked", params]
+        else:
+            reason["tier"] = ["tier_margin", dict(params, **rank)]
 
     # --- relationship or transactional: two of three signs of an ongoing relationship ---
     relationship = False
@@ -264,20 +310,15 @@ def classify(fig, th, today, cuts=None, strategic=False, targeted=False):
         relationship = "relationship" if sum(ok for *_, ok in checks) >= 2 else "transactional"
         reason["relationship"] = checks
 
-    # --- lifecycle stage: target -> potential -> opportunity -> signed ---
-    if is_customer:
-        lifecycle = "signed"
-    elif fig.open_opportunity_count or fig.quotation_count:
-        lifecycle = "opportunity"
-    elif fig.open_lead_count:
-        lifecycle = "potential"
-    elif targeted:
-        lifecycle = "target"
-    else:
-        lifecycle = False
-
+    lifecycle = lifecycle_stage(
+        signed=is_customer,
+        opportunity=fig.open_opportunity_count or fig.quotation_count,
+        potential=fig.open_lead_count,
+        target=targeted or fig.targeted_lead_count,
+    )
     return Placement(stage, reason, tier, relationship, lifecycle)
 
 
-def _top_revenue_need(th, revenue_top):
-    return ["need_top_revenue", {"percent": _fmt_percent(th.partner_top_percent), "now": revenue_top}]
+def _top_revenue_need(th, revenue_12m, cuts):
+    now = rank_share(revenue_12m, cuts.get("revenue_12m"))
+    return ["need_top_revenue", {"percent": _fmt_percent(th.partner_top_percent), "now": now}]

@@ -1,11 +1,13 @@
 from . import (
     account_move,
+    account_partial_reconcile,
     crm_complaint,
     crm_complaint_sla,
     crm_complaint_stage,
     crm_ladder_history,
     crm_lead,
     crm_lifecycle_demo,
+    crm_lifecycle_run,
     crm_team,
     lifecycle_engine,
     res_company,

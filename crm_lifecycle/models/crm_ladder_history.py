@@ -1,7 +1,10 @@
 from odoo import api, fields, models
 
 from ..lib.ladder import LADDER, LADDER_SELECTION
-from ..lib.reasons import render_ladder_reason
+from ..lib.reasons import EnvRenderer, render_ladder_reason
+from ..lib.sql import ordered_groupby
+
+RANKED_SELECTIONS = {"from_stage": LADDER, "to_stage": LADDER, "direction": ["initial", "up", "down"]}
 
 
 def ladder_direction(from_stage, to_stage):
@@ -18,26 +21,42 @@ class CrmLadderHistory(models.Model):
     # an append-only log with its own date and user, written in bulk by the computation: the four
     # log columns would add two foreign-key checks per row (as Odoo's mail.notification and ir.profile)
     _log_access = False
+    _check_company_auto = True
 
-    partner_id = fields.Many2one("res.partner", "Customer", required=True, index=True, ondelete="cascade")
+    partner_id = fields.Many2one(
+        "res.partner", "Customer", required=True, index=True, ondelete="cascade", check_company=True
+    )
     from_stage = fields.Selection(LADDER_SELECTION, "From", help="Empty for the first placement.")
     to_stage = fields.Selection(LADDER_SELECTION, "To", required=True)
     direction = fields.Selection(
         [("initial", "First placement"), ("up", "Up"), ("down", "Down")],
+        string="Direction",
         compute="_compute_direction",
         store=True,
         precompute=True,
     )
-    date = fields.Datetime(required=True, default=fields.Datetime.now, index=True)
+    date = fields.Datetime("Date", required=True, default=fields.Datetime.now, index=True)
     source = fields.Selection(
-        [("automatic", "Computed"), ("manual", "Set by a manager")], required=True, default="automatic"
+        [("automatic", "Computed"), ("manual", "Set by a manager")], "Source", required=True, default="automatic"
     )
     user_id = fields.Many2one(
         "res.users", "By", default=lambda self: self.env.user, help="The manager who set the rung; empty when computed."
     )
-    reason_data = fields.Json()
-    reason = fields.Text(compute="_compute_reason")
-    company_id = fields.Many2one("res.company", index=True)
+    reason_data = fields.Json("Explanation data")
+    reason = fields.Text("Why", compute="_compute_reason")
+    company_id = fields.Many2one(
+        "res.company",
+        "Company",
+        required=True,
+        index=True,
+        help="The company whose books placed the customer on this rung.",
+    )
+
+    @api.model
+    def _read_group_orderby(self, order, groupby_terms, query):
+        if not order and (ranked := ordered_groupby(groupby_terms, RANKED_SELECTIONS)):
+            return ranked
+        return super()._read_group_orderby(order, groupby_terms, query)
 
     @api.depends("from_stage", "to_stage")
     def _compute_direction(self):
@@ -49,5 +68,5 @@ class CrmLadderHistory(models.Model):
     def _compute_reason(self):
         labels = dict(self._fields["to_stage"]._description_selection(self.env))
         for move in self:
-            currency = move.partner_id.lifecycle_currency_id
-            move.reason = render_ladder_reason(self.env, move.reason_data, currency, labels)
+            renderer = EnvRenderer(self.env, move.partner_id.lifecycle_currency_id)
+            move.reason = render_ladder_reason(renderer, move.reason_data, labels)

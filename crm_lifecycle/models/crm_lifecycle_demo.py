@@ -67,16 +67,18 @@ class CrmLifecycleDemo(models.AbstractModel):
 
     @api.model
     def _create_demo_books(self):
-        """Real confirmed orders, posted invoices, payments and a refund, dated over two years."""
+        """Real confirmed orders, posted invoices, payments and a refund, dated over two years; then the
+        ladder as it moved over those two years (each move dated when the books made it)."""
         company = self.env.company
         if not self.env["account.journal"].search([("type", "=", "sale"), ("company_id", "=", company.id)], limit=1):
             return  # no chart of accounts: nothing can be invoiced
         today = fields.Date.context_today(self)
-        self = self.with_context(lifecycle_defer=True)  # one computation at the end, not one per document
+        self = self.with_context(lifecycle_defer=True)  # computed below, day by day, not per document
         products = {key: self.env.ref(xmlid) for key, xmlid in DEMO_PRODUCTS.items()}
-        refunds = self.env["account.move"]
+        first_day, days = {}, {today}
         for xmlid, orders, refund in DEMO_BOOKS:
             partner = self.env.ref(f"crm_lifecycle.{xmlid}")
+            first_day[partner] = today - relativedelta(months=max(months for months, *_rest in orders))
             buyer = partner.child_ids[:1]
             invoice = None
             for index, (months_ago, product_key, quantity, paid) in enumerate(orders):
@@ -96,6 +98,7 @@ class CrmLifecycleDemo(models.AbstractModel):
                 # without payment terms Odoo keeps the due date it had: set both, 30 days apart
                 invoice.write({"invoice_date": day, "invoice_date_due": day + relativedelta(days=30)})
                 invoice.action_post()
+                days |= {day, day + relativedelta(days=61)}  # bought; and overdue, if it was not paid
                 if paid:
                     wizard = (
                         self.env["account.payment.register"]
@@ -105,16 +108,19 @@ class CrmLifecycleDemo(models.AbstractModel):
                     wizard._create_payments()
                     wizard.unlink()  # nothing left pointing at the demo customer (see hooks.uninstall_hook)
             if refund and invoice:
-                refunds |= invoice
-        # the nightly computation, run now so that the demo opens with every rung and tier in place
+                # a credit note for a whole order, three days ago: a move down the ladder
+                refund_day = today - relativedelta(days=3)
+                invoice._reverse_moves([{"invoice_date": refund_day}], cancel=True)
+                days.add(refund_day)
+        # the ladder through the two years: each day something happened, as the books stood that day
         engine = self.env["crm.lifecycle.engine"].with_context(lifecycle_defer=False)
-        self.env["ir.config_parameter"].sudo().set_param("crm_lifecycle.recompute_cursor", 0)
+        for day in sorted(d for d in days if d <= today):
+            customers = self.env["res.partner"].union(*(p for p, first in first_day.items() if first <= day))
+            engine._recompute(customers, as_of=day if day < today else None)
+        # then everyone else, as the nightly run places them
+        self.env["crm.lifecycle.run"]._for_job("ladder")._restart()
         while engine._cron_recompute():
             pass
-        # then a credit note for a whole order, through the prompt update: a move down the ladder
-        refunds.with_context(lifecycle_defer=False)._reverse_moves(
-            [{"invoice_date": today - relativedelta(days=3)}], cancel=True
-        )
 
     @api.model
     def _create_demo_complaints(self):

@@ -1,31 +1,35 @@
 """The one computation behind every lifecycle figure: read the books for a batch, classify, write.
 
-Every entry point (nightly cron, sale/invoice/payment hooks, the manager's button, partner
-merge) calls `crm.lifecycle.engine._recompute(partners)`. Per batch it issues a bounded number
-of queries whatever the batch size: one read of the stored values, one read of the books per
-company, one statement that updates the rows that changed and inserts their history rows, one
-UPDATE of their contacts, and the tracking messages. Rows whose values did not change are not
-written at all.
+Every entry point calls `crm.lifecycle.engine._recompute(partners)`: the nightly cron, the manager's
+button, the override wizard (which hands a forced rung in), partner merges, and the prompt updates
+(sale and invoice hooks, payments, complaints, referrals, the strategic flag), which ask for it with
+`_recompute_later` so that one request computes each customer once, when it commits.
+
+Per batch it issues a bounded number of queries whatever the batch size: one read of the stored
+values, one read of the books per company, one statement that updates the rows that changed and
+inserts their history rows, one UPDATE of their contacts. Rows whose values did not change are not
+written at all. Nothing here writes a rung any other way, and nothing else writes one.
 """
 
 import gc
 import json
 from collections import defaultdict
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import fields as dataclass_fields
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from markupsafe import Markup
+from psycopg2.extensions import TransactionRollbackError
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 from odoo.tools import SQL
 from odoo.tools.mail import generate_tracking_message_id
 
 from ..lib.ladder import CUT_FRACTIONS, Figures, classify
 from .crm_ladder_history import ladder_direction
 
-CURSOR_PARAM = "crm_lifecycle.recompute_cursor"
-TODO_PARAM = "crm_lifecycle.recompute_remaining"  # partners the current run has left, for its progress
 # Commercial partners: companies, and individuals who do not belong to a company.
 COMMERCIAL_DOMAIN = ["|", ("is_company", "=", True), ("parent_id", "=", False)]
 
@@ -52,6 +56,7 @@ FIGURE_COLUMNS = [
 ]
 # A customer move's cost as it counts against revenue: credit notes give the cost back
 SIGNED_COST = SQL("CASE WHEN am.move_type = 'out_refund' THEN -1 ELSE 1 END * COALESCE(am.lifecycle_cost, 0)")
+# What contacts show of their company (kept in sync by the engine, not by Odoo's commercial fields)
 SYNCED_COLUMNS = ["ladder_stage", "value_tier", "relationship_type", "lifecycle_stage"]
 STATE_COLUMNS = [
     "ladder_stage",
@@ -62,40 +67,123 @@ STATE_COLUMNS = [
     "lifecycle_stage",
     "lifecycle_currency_id",
 ]
+# Written by the engine only (and read-only to everyone else, see res.partner._check_engine_fields)
+ENGINE_COLUMNS = frozenset(STATE_COLUMNS + FIGURE_COLUMNS)
+# How far the prompt path and a referral chain go in one computation
+MAX_REFERRAL_ROUNDS = 3
+
+_ENGINE_WRITES = ContextVar("crm_lifecycle_engine_writes", default=False)
+
+
+@contextmanager
+def engine_writes():
+    """Let the code inside write the engine's columns through the ORM (partner merges do).
+
+    A context variable, not a context key: a context comes from the client, this cannot.
+    """
+    token = _ENGINE_WRITES.set(True)
+    try:
+        yield
+    finally:
+        _ENGINE_WRITES.reset(token)
+
+
+def engine_writes_allowed(env):
+    return env.su or _ENGINE_WRITES.get()
 
 
 class CrmLifecycleEngine(models.AbstractModel):
     _name = "crm.lifecycle.engine"
     _description = "Customer lifecycle computation"
 
-    # ------------------------------------------------------------------ entry point
+    # ------------------------------------------------------------------ entry points
     @api.model
-    def _recompute(self, partners):
+    def _recompute(self, partners, override=None, as_of=None):
         """Recompute the lifecycle of the commercial partners of `partners`.
 
+        `override`: a manager's rung for all of them ({"stage", "reason", "user_id", "user", "date"}),
+        locked from then on (the override wizard). `as_of`: compute as the books stood on that day,
+        and date the moves then (the demo's history); documents dated later are left out.
         Returns the number of partners whose stored values changed.
         """
         if not partners:
             return 0
         self.env.flush_all()  # the SQL below reads what the caller just wrote
+        changed, ids = 0, partners.ids
         with _gc_paused():
-            return self._recompute_batch(partners)
+            for _round in range(MAX_REFERRAL_ROUNDS + 1):
+                done, referrers = self._recompute_batch(ids, override, as_of)
+                changed += done
+                # a referred partner who became a customer (or no longer is) changes the referrer
+                ids, override = list(referrers), None
+                if not ids:
+                    break
+        return changed
 
-    def _recompute_batch(self, partners):
-        current = self._read_current(partners.ids)
+    @api.model
+    def _recompute_later(self, partners):
+        """Recompute these partners once, when the transaction commits (the prompt updates).
+
+        A request that confirms an order, posts its invoice and registers the payment computes each
+        customer once, from the books as the request leaves them: no move is recorded that the same
+        request undoes. With `lifecycle_defer` in the context (bulk imports), the nightly run
+        catches up instead.
+        """
+        if not partners or self.env.context.get("lifecycle_defer"):
+            return
+        data = self.env.cr.precommit.data
+        todo = data.get("crm_lifecycle.recompute")
+        if todo is None:
+            todo = data["crm_lifecycle.recompute"] = set()
+            self.env.cr.precommit.add(self._recompute_pending)
+        todo.update(partners.ids)
+
+    def _recompute_pending(self):
+        ids = self.env.cr.precommit.data.pop("crm_lifecycle.recompute", set())
+        partners = self.env["res.partner"].browse(sorted(ids)).exists()
+        self.with_context(lifecycle_defer=False)._recompute(partners)
+
+    @api.model
+    def _recompute_now(self, partners):
+        """An explicit recompute (the manager's button): rank the customers' companies again first."""
+        companies = self._companies_of(partners)
+        companies._lifecycle_refresh_cutpoints()
+        return self._recompute(partners)
+
+    @api.model
+    def action_recompute_all(self):
+        """Recompute every customer now, in the background: a new nightly run (ranking first), with
+        its progress in the scheduled action. A run under way starts over."""
+        if not self.env.user.has_group("crm_lifecycle.crm_lifecycle_group_manager"):
+            raise AccessError(self.env._("Only Customer Lifecycle managers can recompute every customer."))
+        self.env["crm.lifecycle.run"]._for_job("ladder")._restart()
+        self.env.ref("crm_lifecycle.ir_cron_lifecycle_recompute").sudo()._trigger()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "info",
+                "message": self.env._("The lifecycle of every customer is being recomputed in the background."),
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
+
+    # ------------------------------------------------------------------ one batch
+    def _recompute_batch(self, ids, override, as_of):
+        current = self._read_current(ids)
         by_company = defaultdict(list)
         main_company = self._main_company()
         for pid, row in current.items():
             by_company[row["company_id"] or main_company.id].append(pid)
 
-        now = self.env.cr.now().replace(microsecond=0)
-        today = fields.Date.context_today(self)
-        updates, moves, synced = [], [], []
+        today = as_of or fields.Date.context_today(self)
+        moved_at = datetime.combine(as_of, time(12)) if as_of else self.env.cr.now().replace(microsecond=0)
+        updates, moves, synced, referrers = [], [], [], set()
         for company_id, company_ids in by_company.items():
             company = self.env["res.company"].sudo().browse(company_id)
             thresholds = company._lifecycle_thresholds()
-            cuts = company._lifecycle_cutpoints()
             figures = self._read_figures(company, company_ids, thresholds, today)
+            cuts = self._cutpoints(company, figures, as_of)
             currency_id, digits = company.currency_id.id, company.currency_id.decimal_places
             for pid in company_ids:
                 row = current[pid]
@@ -108,24 +196,44 @@ class CrmLifecycleEngine(models.AbstractModel):
                     strategic=row["ladder_strategic"],
                     targeted=row["lifecycle_targeted"],
                 )
-                new = self._new_values(row, fig, placement, currency_id, digits, now)
+                new = self._new_values(row, fig, placement, currency_id, digits, moved_at, override)
                 if any(new[col] != row[col] for col in new):
                     updates.append((pid, new))
                     if new["ladder_stage"] != row["ladder_stage"]:
                         moves.append((pid, row, new))
                     if row["has_contacts"] and any(new[col] != row[col] for col in SYNCED_COLUMNS):
                         synced.append(pid)
+                    was_customer = (row["lifecycle_order_count"] or 0) > (row["lifecycle_refund_count"] or 0)
+                    if row["referred_by_id"] and was_customer != fig.is_customer:
+                        referrers.add(row["referred_by_id"])
         if updates:
-            self._write_partners(updates, moves, now)
+            source = ("manual", override["user_id"]) if override else ("automatic", None)
+            self._write_partners(updates, moves, moved_at, main_company.id, source)
         if synced:
             self._sync_contacts(synced)
         if moves:
             self._track_moves(moves)
-        return len(updates)
+        return len(updates), referrers
 
     # ------------------------------------------------------------------ reads
     def _main_company(self):
         return self.env["res.company"].sudo().search([], order="id", limit=1)
+
+    def _companies_of(self, partners):
+        """The companies whose books place these partners (shared partners: the main company's)."""
+        commercial = partners.sudo().commercial_partner_id
+        companies = commercial.company_id
+        if not all(commercial.mapped("company_id")):
+            companies |= self._main_company()
+        return companies
+
+    def _cutpoints(self, company, figures, as_of):
+        """The company's ranking for this batch: stored (at most a day old) or, for a day in the past,
+        made for that day. A ranking made when nobody had revenue is made again once someone has."""
+        if as_of:
+            return company._lifecycle_rank(as_of)
+        has_revenue = any(fig.revenue_12m > 0 or fig.margin_12m > 0 for fig in figures.values())
+        return company._lifecycle_cutpoints(has_revenue=has_revenue)
 
     def _read_current(self, ids):
         """Stored lifecycle values of the commercial partners of `ids`, one query.
@@ -136,7 +244,7 @@ class CrmLifecycleEngine(models.AbstractModel):
         columns = [*STATE_COLUMNS, *FIGURE_COLUMNS]
         self.env.cr.execute(
             SQL(
-                "SELECT id, company_id, ladder_locked, ladder_strategic, lifecycle_targeted, %s,"
+                "SELECT id, company_id, ladder_locked, ladder_strategic, lifecycle_targeted, referred_by_id, %s,"
                 " EXISTS (SELECT 1 FROM res_partner c WHERE c.commercial_partner_id = res_partner.id"
                 " AND c.id <> res_partner.id) AS has_contacts FROM res_partner"
                 # an array, looked up in the primary key (as IN (subquery), the table was read whole)
@@ -153,11 +261,11 @@ class CrmLifecycleEngine(models.AbstractModel):
         """What the books say about each partner: one query for the whole batch."""
         since = today - timedelta(days=365)
         overdue_before = today - timedelta(days=thresholds.overdue_grace_days)
-        names, rows = self._execute_without_jit(self._figures_query(company.id, ids, since, overdue_before))
+        names, rows = self._execute_without_jit(self._figures_query(company.id, ids, today, since, overdue_before))
         # the query returns Figures' fields in their order, none NULL but dates: built by position
         assert names[1:] == FIGURE_FIELDS[: len(names) - 1], "the figures query and Figures disagree"
         result = {row[0]: Figures(*row[1:]) for row in rows}
-        for pid, extra in self._read_extra_figures(company, ids).items():
+        for pid, extra in self._read_extra_figures(company, ids, today).items():
             for key, value in extra.items():
                 setattr(result.setdefault(pid, Figures()), key, value)
         return result
@@ -177,133 +285,153 @@ class CrmLifecycleEngine(models.AbstractModel):
         cr.execute(SQL("SELECT set_config('jit', %s, true)", previous))
         return names, rows
 
-    def _read_extra_figures(self, company, ids):
+    def _read_extra_figures(self, company, ids, today):
         """Figures from other sources than the books: {partner_id: {Figures field: value}}.
 
-        Open complaints, one query for the batch (extend this for further sources).
+        Complaints open on `today` (received by then, not resolved by then), one query for the batch
+        (extend this for further sources).
         """
+        end_of_day = datetime.combine(today + timedelta(days=1), time.min)
         self.env.cr.execute(
             SQL(
                 "SELECT commercial_partner_id, count(*) FROM crm_complaint"
-                " WHERE commercial_partner_id = ANY(%s) AND company_id = %s AND NOT COALESCE(is_closed, false)"
+                " WHERE commercial_partner_id = ANY(%s) AND company_id = %s AND request_date < %s"
+                " AND (NOT COALESCE(is_closed, false) OR resolved_date >= %s)"
                 " GROUP BY commercial_partner_id",
                 ids,
                 company.id,
+                end_of_day,
+                end_of_day,
             )
         )
         return {pid: {"open_complaint_count": count} for pid, count in self.env.cr.fetchall()}
 
-    def _figures_query(self, company_id, ids, since, overdue_before):
+    def _figures_query(self, company_id, ids, today, since, overdue_before):
         return SQL(
             """
 WITH members AS MATERIALIZED (
     -- the customers and their contacts
     SELECT id, commercial_partner_id AS pid FROM res_partner WHERE commercial_partner_id = ANY(%(ids)s)
 ), so_rows AS (
-    SELECT m.pid, so.partner_id AS contact, so.date_order::date AS day, so.state
+    SELECT m.pid, so.id, so.partner_id AS contact, so.date_order::date AS day, so.state
       FROM members m
      CROSS JOIN LATERAL (
-        SELECT s.partner_id, s.date_order, s.state FROM sale_order s
+        SELECT s.id, s.partner_id, s.date_order, s.state FROM sale_order s
          WHERE s.partner_id = m.id AND s.company_id = %(company)s AND s.state IN ('draft', 'sent', 'sale')
         -- OFFSET 0 keeps the lookup by partner: a hash join would read every order of the company
         OFFSET 0
      ) so
+     WHERE so.date_order::date <= %(today)s
 ), moves AS (
-    -- cost and order origin as stored when each document was posted (account.move._post)
+    -- cost, order and origin as stored when each document was posted (account.move._post)
     SELECT am.id, am.commercial_partner_id AS pid, am.partner_id AS contact, am.move_type, am.invoice_date,
-           am.amount_untaxed_signed, am.amount_residual_signed, am.payment_state, am.invoice_date_due,
-           am.lifecycle_from_order AS from_order, am.reversed_entry_id,
+           am.amount_untaxed_signed, am.payment_state, am.lifecycle_from_order AS from_order,
+           am.lifecycle_order_id AS order_id, am.reversed_entry_id,
+           -- in the document's currency, so that a whole credit nets to zero whatever the rates
+           CASE WHEN am.move_type = 'out_refund' THEN -am.amount_untaxed ELSE am.amount_untaxed END AS doc_amount,
            %(signed_cost)s AS cost
       FROM account_move am
      WHERE am.commercial_partner_id = ANY(%(ids)s) AND am.company_id = %(company)s
-       AND am.state = 'posted' AND am.move_type IN ('out_invoice', 'out_refund')
-), refunds AS (
-    -- credit notes that reverse a whole invoice, most often one of the same customer read just above
-    SELECT r.pid, r.invoice_date
-      FROM moves r LEFT JOIN moves o ON o.id = r.reversed_entry_id
-     WHERE r.move_type = 'out_refund' AND r.reversed_entry_id IS NOT NULL
-       AND -r.amount_untaxed_signed >= COALESCE(o.amount_untaxed_signed,
-            (SELECT x.amount_untaxed_signed FROM account_move x WHERE x.id = r.reversed_entry_id))
-), refund_figures AS (
-    SELECT pid, count(*) AS refund_count, count(*) FILTER (WHERE invoice_date >= %(since)s) AS refund_count_12m
-      FROM refunds GROUP BY pid
+       AND am.state = 'posted' AND am.move_type IN ('out_invoice', 'out_refund') AND am.invoice_date <= %(today)s
+), invoiced AS (
+    -- what each purchase was invoiced, net of its credit notes: an order through every invoice and
+    -- credit note made from it, an invoice without an order through the credit notes that reverse it
+    SELECT order_id IS NOT NULL AS by_order,
+           COALESCE(order_id, CASE WHEN move_type = 'out_invoice' THEN id ELSE reversed_entry_id END) AS key,
+           sum(doc_amount) AS net, bool_or(move_type = 'out_invoice') AS has_invoice
+      FROM moves
+     WHERE order_id IS NOT NULL OR move_type = 'out_invoice' OR reversed_entry_id IS NOT NULL
+     GROUP BY 1, 2
 ), purchases AS (
-    -- a purchase is a confirmed order, or an invoice that did not come from an order
-    SELECT pid, contact, day FROM so_rows WHERE state = 'sale'
+    -- a purchase is a confirmed order, or an invoice that did not come from an order; it is refunded
+    -- when everything invoiced for it was credited
+    SELECT o.pid, o.contact, o.day, COALESCE(i.has_invoice AND i.net <= 0, false) AS refunded
+      FROM so_rows o LEFT JOIN invoiced i ON i.by_order AND i.key = o.id
+     WHERE o.state = 'sale'
     UNION ALL
-    SELECT pid, contact, invoice_date FROM moves WHERE move_type = 'out_invoice' AND NOT COALESCE(from_order, false)
+    SELECT mv.pid, mv.contact, mv.invoice_date, COALESCE(i.net <= 0, false)
+      FROM moves mv LEFT JOIN invoiced i ON NOT i.by_order AND i.key = mv.id
+     WHERE mv.move_type = 'out_invoice' AND mv.order_id IS NULL AND NOT COALESCE(mv.from_order, false)
 ), purchase_figures AS (
     SELECT pid, count(*) AS order_count, count(*) FILTER (WHERE day >= %(since)s) AS order_count_12m,
-           count(DISTINCT day) AS order_days, min(day) AS first_order, max(day) AS last_order,
-           count(DISTINCT contact) AS contact_count
+           count(DISTINCT day) FILTER (WHERE NOT refunded) AS order_days,
+           count(*) FILTER (WHERE refunded) AS refund_count,
+           count(*) FILTER (WHERE refunded AND day >= %(since)s) AS refund_count_12m,
+           min(day) FILTER (WHERE NOT refunded) AS first_order, max(day) FILTER (WHERE NOT refunded) AS last_order,
+           min(day) AS first_any,
+           count(DISTINCT contact) FILTER (WHERE NOT refunded) AS contact_count
       FROM purchases GROUP BY pid
 ), quotes AS (
     SELECT pid, count(*) AS quotation_count FROM so_rows WHERE state IN ('draft', 'sent') GROUP BY pid
 ), move_figures AS (
-    -- credit notes count negative (signed amounts) and give the cost back
+    -- credit notes count negative (signed amounts) and give their cost back
     SELECT pid,
            bool_or(move_type = 'out_invoice') AS invoiced,
            sum(amount_untaxed_signed) AS revenue,
            sum(amount_untaxed_signed) FILTER (WHERE invoice_date >= %(since)s) AS revenue_12m,
-           sum(amount_residual_signed) FILTER (
-               WHERE move_type = 'out_invoice' AND payment_state IN ('not_paid', 'partial')
-                 AND invoice_date_due < %(overdue_before)s) AS overdue_amount,
-           sum(cost) AS cost, sum(cost) FILTER (WHERE invoice_date >= %(since)s) AS cost_12m
+           sum(cost) AS cost, sum(cost) FILTER (WHERE invoice_date >= %(since)s) AS cost_12m,
+           count(*) FILTER (WHERE move_type = 'out_refund' AND invoice_date >= %(since)s) AS credit_count_12m
       FROM moves GROUP BY pid
+), overdue_figures AS (
+    -- each instalment by its own due date, as the aged receivable shows it
+    SELECT mv.pid, sum(l.amount_residual) AS overdue_amount
+      FROM moves mv JOIN account_move_line l ON l.move_id = mv.id
+     WHERE mv.move_type = 'out_invoice' AND mv.payment_state IN ('not_paid', 'partial')
+       AND l.display_type = 'payment_term' AND l.date_maturity < %(overdue_before)s AND l.amount_residual > 0
+     GROUP BY mv.pid
 ), referral_figures AS (
+    -- a referral counts once the referred customer has a purchase they kept (their stored figures)
     SELECT r.referred_by_id AS pid, count(*) AS referral_count,
-           count(*) FILTER (WHERE
-               EXISTS (SELECT 1 FROM sale_order s JOIN res_partner c ON c.id = s.partner_id
-                        WHERE c.commercial_partner_id = r.id AND s.state = 'sale' AND s.company_id = %(company)s)
-               OR EXISTS (SELECT 1 FROM account_move i
-                           WHERE i.commercial_partner_id = r.id AND i.state = 'posted'
-                             AND i.move_type = 'out_invoice' AND i.company_id = %(company)s)
-           ) AS referral_customer_count
+           count(*) FILTER (WHERE r.lifecycle_order_count > r.lifecycle_refund_count) AS referral_customer_count
       FROM res_partner r
      WHERE r.referred_by_id = ANY(%(ids)s) AND r.active AND r.id = r.commercial_partner_id
      GROUP BY r.referred_by_id
 ), lead_figures AS (
     SELECT rp.pid,
-           count(*) FILTER (WHERE c.type = 'lead') AS open_lead_count,
+           count(*) FILTER (WHERE c.type = 'lead' AND NOT COALESCE(c.lifecycle_targeted, false)) AS open_lead_count,
+           count(*) FILTER (WHERE c.type = 'lead' AND c.lifecycle_targeted) AS targeted_lead_count,
            count(*) FILTER (WHERE c.type = 'opportunity') AS open_opportunity_count
       FROM crm_lead c JOIN members rp ON rp.id = c.partner_id
      WHERE c.active AND COALESCE(c.probability, 0) < 100
-       AND (c.company_id = %(company)s OR c.company_id IS NULL)
+       AND (c.company_id = %(company)s OR c.company_id IS NULL) AND c.create_date::date <= %(today)s
      GROUP BY rp.pid
 )
 SELECT p.id AS pid,  -- then the fields of Figures, in their order
        COALESCE(pf.order_count, 0) AS order_count, COALESCE(pf.order_count_12m, 0) AS order_count_12m,
-       COALESCE(pf.order_days, 0) AS order_days, COALESCE(xf.refund_count, 0) AS refund_count,
-       COALESCE(xf.refund_count_12m, 0) AS refund_count_12m, pf.first_order, pf.last_order,
+       COALESCE(pf.order_days, 0) AS order_days, COALESCE(pf.refund_count, 0) AS refund_count,
+       COALESCE(pf.refund_count_12m, 0) AS refund_count_12m, pf.first_order, pf.last_order, pf.first_any,
        COALESCE(mf.invoiced, false) AS invoiced, COALESCE(mf.revenue, 0) AS revenue,
        COALESCE(mf.revenue_12m, 0) AS revenue_12m, COALESCE(mf.cost, 0) AS cost,
-       COALESCE(mf.cost_12m, 0) AS cost_12m, COALESCE(mf.overdue_amount, 0) AS overdue_amount,
+       COALESCE(mf.cost_12m, 0) AS cost_12m, COALESCE(mf.credit_count_12m, 0) AS credit_count_12m,
+       COALESCE(od.overdue_amount, 0) AS overdue_amount,
        COALESCE(rf.referral_count, 0) AS referral_count,
        COALESCE(rf.referral_customer_count, 0) AS referral_customer_count,
        COALESCE(pf.contact_count, 0) AS contact_count, COALESCE(lf.open_lead_count, 0) AS open_lead_count,
+       COALESCE(lf.targeted_lead_count, 0) AS targeted_lead_count,
        COALESCE(lf.open_opportunity_count, 0) AS open_opportunity_count,
        COALESCE(q.quotation_count, 0) AS quotation_count
   FROM unnest(%(ids)s::int[]) AS p(id)
   LEFT JOIN purchase_figures pf ON pf.pid = p.id
   LEFT JOIN move_figures mf ON mf.pid = p.id
-  LEFT JOIN refund_figures xf ON xf.pid = p.id
+  LEFT JOIN overdue_figures od ON od.pid = p.id
   LEFT JOIN referral_figures rf ON rf.pid = p.id
   LEFT JOIN lead_figures lf ON lf.pid = p.id
   LEFT JOIN quotes q ON q.pid = p.id
             """,
             ids=ids,
             company=company_id,
+            today=today,
             since=since,
             overdue_before=overdue_before,
             signed_cost=SIGNED_COST,
         )
 
     @api.model
-    def _cutpoints_query(self, company, since):
+    def _cutpoints_query(self, company, today):
         """Rank the company's customers by 12-month revenue and margin, in one query.
 
         Returns the distributions (the value at each 0.1%, to say "top 22%") and the exact values
-        that qualify for the top shares set in Settings: top X% means the best ceil(X% of N)
+        that qualify for the top shares set in the rules: top X% means the best ceil(X% of N)
         customers, so that even a small book has its best customers on top.
         """
         partner_top = company.lifecycle_partner_top_percent / 100
@@ -317,6 +445,7 @@ WITH per_partner AS (
       FROM account_move am
      WHERE am.company_id = %(company)s AND am.state = 'posted'
        AND am.move_type IN ('out_invoice', 'out_refund') AND am.invoice_date >= %(since)s
+       AND am.invoice_date <= %(today)s
      GROUP BY am.commercial_partner_id
 )
 SELECT percentile_disc(%(fractions)s::float8[]) WITHIN GROUP (ORDER BY revenue) FILTER (WHERE revenue > 0),
@@ -327,7 +456,8 @@ SELECT percentile_disc(%(fractions)s::float8[]) WITHIN GROUP (ORDER BY revenue) 
   FROM per_partner
             """,
             company=company.id,
-            since=since,
+            since=today - timedelta(days=365),
+            today=today,
             signed_cost=SIGNED_COST,
             fractions=CUT_FRACTIONS,
             partner_top=partner_top,
@@ -336,7 +466,7 @@ SELECT percentile_disc(%(fractions)s::float8[]) WITHIN GROUP (ORDER BY revenue) 
         )
 
     # ------------------------------------------------------------------ classification -> values
-    def _new_values(self, row, fig, placement, currency_id, digits, now):
+    def _new_values(self, row, fig, placement, currency_id, digits, moved_at, override):
         # money rounded to the company currency, as the stored columns are (a dict literal: this
         # runs for every partner of every batch)
         new = {
@@ -358,14 +488,16 @@ SELECT percentile_disc(%(fractions)s::float8[]) WITHIN GROUP (ORDER BY revenue) 
         }
         reason = placement.reason
         stage = placement.ladder_stage
-        if row["ladder_locked"]:
+        manual = override or (row["ladder_locked"] and (row["ladder_reason_data"] or {}).get("manual"))
+        if manual:
             # a manager's rung stands; the reason keeps their words and what the books say
-            stage = row["ladder_stage"]
-            manual = (row["ladder_reason_data"] or {}).get("manual")
+            stage = manual.get("stage") or row["ladder_stage"]
+            manual = dict(manual, stage=stage)
+            manual.pop("user_id", None)
             reason = dict(reason, manual=manual, computed_stage=placement.ladder_stage)
         since = row["ladder_since"]
         if stage != row["ladder_stage"] or not since:
-            since = now
+            since = moved_at
         new.update(
             ladder_stage=stage,
             ladder_since=since,
@@ -379,23 +511,32 @@ SELECT percentile_disc(%(fractions)s::float8[]) WITHIN GROUP (ORDER BY revenue) 
         return new
 
     # ------------------------------------------------------------------ writes
-    def _write_partners(self, updates, moves, now):
+    def _write_partners(self, updates, moves, moved_at, main_company_id, source):
         """One statement for the batch: UPDATE the changed partners, INSERT a history row per move.
 
         The rows travel as one tab-separated text, split and cast by PostgreSQL: a JSON document
         (or a VALUES list) of the same rows took longer to parse than the UPDATE took to apply.
+        A partner that already moved in this transaction (its rung dated `moved_at`) has that move
+        amended instead, or removed if this move undoes it: never a move and its undoing.
         """
         Partner = self.env["res.partner"]
         columns = list(updates[0][1])
         moved = {pid: (row, new) for pid, row, new in moves}
+        # {partner: (history row, date)} of the moves this transaction recorded
+        recorded = self.env.cr.precommit.data.setdefault("crm_lifecycle.moved", {})
+        again = self._amend_moves_of_this_transaction(
+            [m for m in moves if recorded.get(m[0], (0, None))[1] == moved_at], recorded, updates
+        )
+        source_key, user_id = source
         lines = []
         for pid, vals in updates:
             history = ("", "", "")
-            if pid in moved:
+            if pid in moved and pid not in again:
                 row, new = moved[pid]
                 from_stage = row["ladder_stage"] if row["ladder_since"] else None  # none before the first placement
                 direction = ladder_direction(from_stage, new["ladder_stage"])
-                history = (from_stage or "", direction, str(row["company_id"] or ""))
+                # the company whose books placed the partner: shared partners are read with the main one's
+                history = (from_stage or "", direction, str(row["company_id"] or main_company_id))
             lines.append("\t".join([str(pid), *map(_tsv, vals.values()), *history]))
         self.env.cr.execute(
             SQL(
@@ -407,30 +548,79 @@ WITH v AS MATERIALIZED (
 ), updated AS (
     UPDATE res_partner AS p SET %(assign)s, write_date = %(now)s, write_uid = %(uid)s FROM v WHERE p.id = v.id
 )
--- computed moves: no user (the source says so); a manager's moves are written by the override wizard
-INSERT INTO crm_ladder_history (partner_id, from_stage, to_stage, direction, reason_data, company_id, date, source)
+INSERT INTO crm_ladder_history (partner_id, from_stage, to_stage, direction, reason_data, company_id, date, source,
+                                user_id)
 SELECT v.id, NULLIF(v.from_stage, ''), v.ladder_stage, v.direction, v.ladder_reason_data, v.company_id,
-       %(now)s, 'automatic'
+       %(moved_at)s, %(source)s, %(user_id)s
   FROM v WHERE v.direction <> ''
+RETURNING partner_id, id
                 """,
                 columns=SQL(", ").join(_tsv_column(Partner, c, i) for i, c in enumerate(columns, 2)),
                 moved=len(columns) + 2,
                 assign=SQL(", ").join(SQL("%s = v.%s", SQL.identifier(c), SQL.identifier(c)) for c in columns),
                 rows="\n".join(lines),
-                now=now,
+                now=self.env.cr.now(),
+                moved_at=moved_at,
                 uid=self.env.uid,
+                source=source_key,
+                user_id=user_id,
             )
         )
+        recorded.update((pid, (hid, moved_at)) for pid, hid in self.env.cr.fetchall())
         ids = [pid for pid, _vals in updates]
         partners = Partner.browse(ids)
         partners.invalidate_recordset([*columns, "write_date", "write_uid"])
         partners.modified(columns)  # what derives from them (the rendered reasons...) is stale too
         if moves:
             Partner.browse(list(moved)).invalidate_recordset(["ladder_history_ids"])
+            self.env["crm.ladder.history"].invalidate_model()
+
+    def _amend_moves_of_this_transaction(self, moves, recorded, updates):
+        """The partners of `moves` moved earlier in this transaction (`recorded`: their history rows):
+        amend that move to the new rung, or remove it if the partner is back where it started (and
+        give back its date in the rung).
+
+        Returns the partners handled here. Rare (a computation that runs twice for a partner before
+        its transaction commits), so it costs nothing when there are none. The rows are read again:
+        a savepoint may have rolled them back.
+        """
+        if not moves:
+            return set()
+        cr = self.env.cr
+        cr.execute(
+            SQL(
+                "SELECT partner_id, id, from_stage FROM crm_ladder_history WHERE id = ANY(%s)",
+                [recorded[pid][0] for pid, _row, _new in moves],
+            )
+        )
+        earlier = {pid: (hid, from_stage) for pid, hid, from_stage in cr.fetchall()}
+        values = dict(updates)
+        handled = set()
+        for pid, _row, new in moves:
+            if pid not in earlier:
+                continue
+            hid, from_stage = earlier[pid]
+            handled.add(pid)
+            if from_stage == new["ladder_stage"]:
+                cr.execute(SQL("DELETE FROM crm_ladder_history WHERE id = %s", hid))
+                del recorded[pid]
+                cr.execute(SQL("SELECT max(date) FROM crm_ladder_history WHERE partner_id = %s", pid))
+                values[pid]["ladder_since"] = cr.fetchone()[0] or values[pid]["ladder_since"]
+            else:
+                cr.execute(
+                    SQL(
+                        "UPDATE crm_ladder_history SET to_stage = %s, direction = %s, reason_data = %s WHERE id = %s",
+                        new["ladder_stage"],
+                        ladder_direction(from_stage, new["ladder_stage"]),
+                        _encode_json(new["ladder_reason_data"]),
+                        hid,
+                    )
+                )
+        return handled
 
     def _sync_contacts(self, ids):
-        """Contacts carry their company's values (res.partner._commercial_fields), as Odoo's own sync
-        would: `ids` are the companies whose synced values just changed and that have contacts."""
+        """Contacts carry their company's values, as Odoo's own sync of commercial fields would:
+        `ids` are the companies whose synced values just changed and that have contacts."""
         Partner = self.env["res.partner"]
         synced = SQL(", ").join(SQL.identifier(c) for c in SYNCED_COLUMNS)
         company_values = SQL(", ").join(SQL("p.%s", SQL.identifier(c)) for c in SYNCED_COLUMNS)
@@ -453,9 +643,58 @@ SELECT v.id, NULLIF(v.from_stage, ''), v.ladder_stage, v.direction, v.ladder_rea
         contacts.invalidate_recordset(SYNCED_COLUMNS)
         contacts.modified(SYNCED_COLUMNS)
 
+    @api.model
+    def _sync_from_companies(self, contacts):
+        """New contacts, or contacts moved to another company, take their company's values."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                "UPDATE res_partner AS c SET (%s) = (%s) FROM res_partner AS p"
+                " WHERE c.id = ANY(%s) AND p.id = c.commercial_partner_id AND c.id <> p.id RETURNING c.id",
+                SQL(", ").join(SQL.identifier(c) for c in SYNCED_COLUMNS),
+                SQL(", ").join(SQL("p.%s", SQL.identifier(c)) for c in SYNCED_COLUMNS),
+                contacts.ids,
+            )
+        )
+        synced = contacts.browse([row[0] for row in self.env.cr.fetchall()])
+        synced.invalidate_recordset(SYNCED_COLUMNS)
+        synced.modified(SYNCED_COLUMNS)
+
     def _track_moves(self, moves):
-        """A chatter tracking line on every partner whose rung was known before the move."""
-        tracked = [(pid, row, new) for pid, row, new in moves if row["ladder_since"]]
+        """The chatter says when a partner whose rung was known changed rung: once per transaction,
+        with the rung it had when the transaction began and the one it has at its end.
+
+        A partner that the ORM tracks in this transaction (someone wrote it: unlocking, the strategic
+        flag...) gets the move in that same tracking message. The others get theirs in one batch at
+        the end of the transaction (creating each message through the ORM costs a dozen queries).
+        """
+        data = self.env.cr.precommit.data
+        orm_tracking = data.get("mail.tracking.res.partner", {})
+        pending = data.get("crm_lifecycle.tracking")
+        for pid, row, _new in moves:
+            if not row["ladder_since"]:
+                continue  # a first placement: the history says it
+            if orm_tracking.get(pid) is not None and "ladder_stage" in orm_tracking[pid]:
+                continue  # the ORM has the rung it had at the start and will post the change
+            if pending is None:
+                pending = data["crm_lifecycle.tracking"] = {}
+                self.env.cr.precommit.add(self._post_tracked_moves)
+            pending.setdefault(pid, row["ladder_stage"])
+
+    def _post_tracked_moves(self):
+        pending = self.env.cr.precommit.data.pop("crm_lifecycle.tracking", {})
+        orm_tracking = self.env.cr.precommit.data.get("mail.tracking.res.partner", {})
+        if not pending:
+            return
+        self.env.cr.execute(SQL("SELECT id, ladder_stage FROM res_partner WHERE id = ANY(%s)", list(pending)))
+        tracked = []
+        for pid, stage in self.env.cr.fetchall():
+            initial = orm_tracking.get(pid)
+            if initial is not None and "ladder_stage" in initial:
+                # written after the move: give the ORM the rung of the start, it posts one message
+                initial["ladder_stage"] = pending[pid]
+            elif stage != pending[pid]:
+                tracked.append((pid, pending[pid], stage))
         if not tracked:
             return
         Partner = self.env["res.partner"].sudo()
@@ -473,7 +712,7 @@ SELECT v.id, NULLIF(v.from_stage, ''), v.ladder_stage, v.direction, v.ladder_rea
             "reply_to": self.env["mail.thread"]._notify_get_reply_to(default=email_from)[False],
             "body": Markup(""),
         }
-        partners = Partner.browse([pid for pid, _row, _new in tracked])
+        partners = Partner.browse([pid for pid, _old, _new in tracked])
         # load the partners' columns in one query (reading one field prefetches them all): creating a
         # message reads its record's name, one record at a time
         partners.mapped("name")
@@ -487,41 +726,53 @@ SELECT v.id, NULLIF(v.from_stage, ''), v.ladder_stage, v.direction, v.ladder_rea
         Tracking.sudo().create(
             [
                 dict(
-                    Tracking._create_tracking_values(
-                        row["ladder_stage"], new["ladder_stage"], "ladder_stage", col_info, partner
-                    ),
+                    Tracking._create_tracking_values(old, new, "ladder_stage", col_info, partner),
                     mail_message_id=message.id,
                 )
-                for partner, message, (_pid, row, new) in zip(partners, messages, tracked, strict=True)
+                for partner, message, (_pid, old, new) in zip(partners, messages, tracked, strict=True)
             ]
         )
+        self.env.flush_all()
 
     # ------------------------------------------------------------------ nightly run
     @api.model
     def _cron_recompute(self, batch_size=2000):
         """One batch of the nightly run; the cron runner commits and calls again while some remain.
 
-        The position is kept in a parameter written in the same transaction as the batch, so an
-        interrupted run resumes at the first batch that was not committed: nothing is lost, and
-        nothing already written is written again (unchanged rows are never written anyway).
+        The position is kept on the run's record (crm.lifecycle.run), written in the same
+        transaction as the batch: an interrupted run resumes at the first batch that was not
+        committed, nothing is lost and nothing written twice (unchanged rows are never written
+        anyway). A second run at the same time finds the record locked and leaves the work to the
+        first. A batch that meets a prompt update of one of its partners (committed after the batch
+        began) is rolled back and run again a minute later, from the same position.
         """
-        params = self.env["ir.config_parameter"].sudo()
-        cursor = int(params.get_param(CURSOR_PARAM, 0) or 0)
+        run = self.env["crm.lifecycle.run"]._for_job("ladder")
+        cron = self.env.ref("crm_lifecycle.ir_cron_lifecycle_recompute", raise_if_not_found=False)
+        if not run._lock():
+            self.env["ir.cron"]._notify_progress(done=0, remaining=0)
+            return 0
         Partner = self.env["res.partner"].sudo()
-        if not cursor:
+        if not run.cursor:
             # a new run: rank each company's customers once, before any batch uses the ranking, and
             # count what it has to do (once: a count per batch cost 25 ms each at 100,000 partners)
             self.env["res.company"].sudo().search([])._lifecycle_refresh_cutpoints()
             todo = Partner.search_count(COMMERCIAL_DOMAIN)
         else:
-            todo = int(params.get_param(TODO_PARAM, 0) or 0)
-        partners = Partner.search([("id", ">", cursor), *COMMERCIAL_DOMAIN], order="id", limit=batch_size)
-        self._recompute(partners)
+            todo = run.remaining
+        partners = Partner.search([("id", ">", run.cursor), *COMMERCIAL_DOMAIN], order="id", limit=batch_size)
+        try:
+            with self.env.cr.savepoint():
+                self._recompute(partners)
+        except TransactionRollbackError:
+            self.env.invalidate_all()
+            if cron:
+                cron._trigger(fields.Datetime.now() + timedelta(minutes=1))
+            self.env["ir.cron"]._notify_progress(done=0, remaining=todo)
+            return todo
         # a short batch was the last; after a full one, at least one more call tells (partners
         # created during the run are processed too, and only make the estimate low)
         remaining = max(todo - len(partners), 1) if len(partners) == batch_size else 0
-        params.set_param(CURSOR_PARAM, partners[-1].id if remaining else 0)
-        params.set_param(TODO_PARAM, remaining)
+        run._advance(partners[-1].id if remaining else 0, remaining)
         self.env["ir.cron"]._notify_progress(done=len(partners), remaining=remaining)
         return remaining
 

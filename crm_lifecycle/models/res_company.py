@@ -1,11 +1,15 @@
 from datetime import timedelta
 
 from odoo import _, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 
 from ..lib.ladder import Thresholds
+from ..lib.validation import ensure_finite
 
 RANKING_FIELDS = {"lifecycle_partner_top_percent", "lifecycle_tier_platinum_percent", "lifecycle_tier_gold_percent"}
+MANAGER_GROUP = "crm_lifecycle.crm_lifecycle_group_manager"
+# A ranking older than this is made again before it is used
+RANKING_MAX_AGE = timedelta(days=1)
 
 
 class ResCompany(models.Model):
@@ -16,36 +20,52 @@ class ResCompany(models.Model):
         "Client: minimum orders",
         default=2,
         help="A client is a repeat buyer: at least this many orders, on different days.",
+        groups="base.group_user",
     )
     lifecycle_supporter_tenure_months = fields.Integer(
-        "Supporter: minimum tenure (months)", default=12, help="Months since the first order."
+        "Supporter: minimum tenure (months)", default=12, help="Months since the first order.", groups="base.group_user"
     )
-    lifecycle_supporter_min_orders_12m = fields.Integer("Supporter: minimum orders in 12 months", default=3)
+    lifecycle_supporter_min_orders_12m = fields.Integer(
+        "Supporter: minimum orders in 12 months", default=3, groups="base.group_user"
+    )
     lifecycle_overdue_grace_days = fields.Integer(
         "Overdue after (days)",
         default=30,
         help="An invoice unpaid this many days after its due date keeps a customer below supporter.",
+        groups="base.group_user",
     )
-    lifecycle_supporter_max_open_complaints = fields.Integer("Supporter: maximum open complaints", default=0)
+    lifecycle_supporter_max_open_complaints = fields.Integer(
+        "Supporter: maximum open complaints", default=0, groups="base.group_user"
+    )
     lifecycle_advocate_min_referrals = fields.Integer(
-        "Advocate: minimum referrals", default=1, help="Referred partners who became customers."
+        "Advocate: minimum referrals",
+        default=1,
+        help="Referred partners who became customers.",
+        groups="base.group_user",
     )
     lifecycle_partner_top_percent = fields.Float(
         "Partner: top revenue (%)",
         default=5.0,
         help="A supporter whose revenue over the last 12 months is in this top share of customers is a partner.",
+        groups="base.group_user",
     )
     # Customer pyramid (value tiers), by margin over the last 12 months
-    lifecycle_tier_platinum_percent = fields.Float("Platinum: top margin (%)", default=5.0)
-    lifecycle_tier_gold_percent = fields.Float("Gold: next (%)", default=15.0)
+    lifecycle_tier_platinum_percent = fields.Float("Platinum: top margin (%)", default=5.0, groups="base.group_user")
+    lifecycle_tier_gold_percent = fields.Float("Gold: next (%)", default=15.0, groups="base.group_user")
     # Relationship versus transactional customers
-    lifecycle_relationship_min_tenure_months = fields.Integer("Relationship: minimum tenure (months)", default=12)
-    lifecycle_relationship_min_orders_per_year = fields.Float("Relationship: minimum orders a year", default=4.0)
-    lifecycle_relationship_min_contacts = fields.Integer("Relationship: minimum contacts engaged", default=2)
+    lifecycle_relationship_min_tenure_months = fields.Integer(
+        "Relationship: minimum tenure (months)", default=12, groups="base.group_user"
+    )
+    lifecycle_relationship_min_orders_per_year = fields.Float(
+        "Relationship: minimum orders a year", default=4.0, groups="base.group_user"
+    )
+    lifecycle_relationship_min_contacts = fields.Integer(
+        "Relationship: minimum contacts engaged", default=2, groups="base.group_user"
+    )
 
     # The company-wide rankings (top-X% revenue and margin), refreshed at the start of each nightly run
-    lifecycle_cutpoints = fields.Json("Lifecycle rankings", copy=False)
-    lifecycle_cutpoints_date = fields.Datetime("Rankings computed on", copy=False)
+    lifecycle_cutpoints = fields.Json("Lifecycle rankings", copy=False, groups=MANAGER_GROUP)
+    lifecycle_cutpoints_date = fields.Datetime("Rankings computed on", copy=False, groups=MANAGER_GROUP)
 
     @api.constrains(
         "lifecycle_client_min_orders",
@@ -62,12 +82,9 @@ class ResCompany(models.Model):
         "lifecycle_relationship_min_contacts",
     )
     def _check_lifecycle_thresholds(self):
+        ensure_finite(self, self._lifecycle_rule_fields())
         for company in self:
-            numbers = {
-                fname: company[fname]
-                for fname in self._fields
-                if fname.startswith("lifecycle_") and self._fields[fname].type in ("integer", "float")
-            }
+            numbers = {fname: company[fname] for fname in self._lifecycle_rule_fields()}
             for fname, value in numbers.items():
                 if value < 0:
                     raise ValidationError(
@@ -120,37 +137,78 @@ class ResCompany(models.Model):
             relationship_min_contacts=self.lifecycle_relationship_min_contacts,
         )
 
-    def _lifecycle_cutpoints(self):
-        """The stored rankings; computed now if the nightly run has not made them yet."""
+    @api.model
+    def _lifecycle_rule_fields(self):
+        """The numbers of the lifecycle rules (what a lifecycle manager may change)."""
+        return [
+            fname
+            for fname, field in self._fields.items()
+            if fname.startswith("lifecycle_") and field.type in ("integer", "float") and field.store
+        ]
+
+    def _lifecycle_cutpoints(self, has_revenue=False):
+        """The stored ranking, made again first when it is missing, more than a day old, or was made on a
+        book without revenue while `has_revenue` says some customer now has some."""
         self.ensure_one()
-        if not self.lifecycle_cutpoints_date:
+        date = self.lifecycle_cutpoints_date
+        stale = not date or date < fields.Datetime.now() - RANKING_MAX_AGE
+        if stale or (has_revenue and not (self.lifecycle_cutpoints or {}).get("revenue_12m")):
             self._lifecycle_refresh_cutpoints()
         return self.lifecycle_cutpoints or {}
 
-    def _lifecycle_refresh_cutpoints(self):
-        """Rank the customers of each company by 12-month revenue and margin: one query per company."""
-        today = fields.Date.context_today(self)
+    def _lifecycle_rank(self, today):
+        """Rank the company's customers by 12-month revenue and margin as of `today`: one query."""
+        self.ensure_one()
         engine = self.env["crm.lifecycle.engine"]
+        self.env.flush_all()
+        _names, rows = engine._execute_without_jit(engine._cutpoints_query(self.sudo(), today))
+        revenue, margin, partner_min, platinum_min, gold_min = rows[0]
+        return {
+            "revenue_12m": revenue or [],
+            "margin_12m": margin or [],
+            "partner_revenue_min": partner_min,
+            "platinum_margin_min": platinum_min,
+            "gold_margin_min": gold_min,
+        }
+
+    def _lifecycle_refresh_cutpoints(self):
+        """Rank the customers of each company again and store it: one query per company."""
+        today = fields.Date.context_today(self)
         for company in self.sudo():
-            self.env.flush_all()
-            _names, rows = engine._execute_without_jit(engine._cutpoints_query(company, today - timedelta(days=365)))
-            revenue, margin, partner_min, platinum_min, gold_min = rows[0]
             company.write(
                 {
-                    "lifecycle_cutpoints": {
-                        "revenue_12m": revenue or [],
-                        "margin_12m": margin or [],
-                        "partner_revenue_min": partner_min,
-                        "platinum_margin_min": platinum_min,
-                        "gold_margin_min": gold_min,
-                    },
+                    "lifecycle_cutpoints": company._lifecycle_rank(today),
                     "lifecycle_cutpoints_date": fields.Datetime.now(),
                 }
             )
 
+    def action_open_lifecycle_rules(self):
+        """The current company's lifecycle rules, for lifecycle managers."""
+        company = self or self.env.company
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Lifecycle rules"),
+            "res_model": "res.company",
+            "res_id": company.id,
+            "view_mode": "form",
+            "views": [(self.env.ref("crm_lifecycle.res_company_view_form_lifecycle").id, "form")],
+            "target": "current",
+        }
+
     def write(self, vals):
-        result = super().write(vals)
+        target = self
+        if (
+            vals
+            and vals.keys() <= set(self._lifecycle_rule_fields())
+            and not self.env.su
+            and (self.env.user.has_group(MANAGER_GROUP))
+        ):
+            # lifecycle managers set the rules of their own companies (and nothing else of a company)
+            if self - self.env.user.company_ids:
+                raise AccessError(_("You can only change the lifecycle rules of your own companies."))
+            target = self.sudo()
+        result = super(ResCompany, target).write(vals)
         if RANKING_FIELDS & vals.keys():
             # the qualifying values depend on the shares: rank again at the next computation
-            self.sudo().write({"lifecycle_cutpoints_date": False})
+            target.sudo().write({"lifecycle_cutpoints_date": False})
         return result

@@ -2,12 +2,24 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError
 
 from ..lib.ladder import LADDER_SELECTION, LIFECYCLE_SELECTION, RELATIONSHIP_SELECTION, TIER_SELECTION
-from ..lib.reasons import render_ladder_reason, render_relationship_reason, render_tier_reason
-from .lifecycle_engine import COMMERCIAL_DOMAIN
+from ..lib.reasons import EnvRenderer, render_ladder_reason, render_relationship_reason, render_tier_reason
+from ..lib.sql import ordered_groupby
+from .lifecycle_engine import COMMERCIAL_DOMAIN, ENGINE_COLUMNS, engine_writes_allowed
 
 MANAGER_GROUP = "crm_lifecycle.crm_lifecycle_group_manager"
-# Only managers set these on a commercial partner (the engine writes them in SQL, as superuser).
-MANAGER_FIELDS = {"ladder_stage", "ladder_locked", "ladder_strategic"}
+# A manager's decisions about a customer (the rung itself is set through the override wizard)
+MANAGER_FIELDS = frozenset({"ladder_locked", "ladder_strategic"})
+# Written by people, and read by the computation: a change recomputes the customer at once
+RECOMPUTE_ON = frozenset({"ladder_strategic", "lifecycle_targeted", "referred_by_id", "active"})
+# The seller's internal view of a customer: never shown to portal users, even their own company's
+INTERNAL = "base.group_user"
+CREATE_DEFAULTS = {"ladder_stage": "prospect", "value_tier": "lead"}
+# grouped in their own order in reports (see lib.sql.ordered_groupby)
+RANKED_SELECTIONS = {
+    "ladder_stage": [key for key, _label in LADDER_SELECTION],
+    "value_tier": [key for key, _label in TIER_SELECTION],
+    "lifecycle_stage": [key for key, _label in LIFECYCLE_SELECTION],
+}
 
 
 class ResPartner(models.Model):
@@ -19,41 +31,49 @@ class ResPartner(models.Model):
         index="btree_not_null",
         tracking=True,
         domain=COMMERCIAL_DOMAIN,
-        help="The customer who recommended this one. Referred partners who become customers lift their referrer "
-        "to the advocate rung.",
+        groups=INTERNAL,
+        help="The customer who recommended this one. A referred partner who keeps a purchase lifts the referrer to "
+        "the advocate rung; one whose purchases were all refunded does not count.",
     )
-    referral_ids = fields.One2many("res.partner", "referred_by_id", string="Referrals")
+    referral_ids = fields.One2many("res.partner", "referred_by_id", string="Referrals", groups=INTERNAL)
 
-    # --- the relationship ladder ---
+    # --- the relationship ladder: how close the relationship is ---
     ladder_stage = fields.Selection(
         LADDER_SELECTION,
         string="Rung",
         default="prospect",
         required=True,
+        readonly=True,
         index=True,
         tracking=True,
         copy=False,
         group_expand=True,
-        help="Where the customer stands on the relationship ladder, computed from orders, invoices, payments, "
-        "referrals and complaints. Contacts show their company's rung.",
+        groups=INTERNAL,
+        help="Payne's relationship ladder: how close the relationship is, from prospect to partner, computed from "
+        "orders, invoices, refunds, payments, referrals and complaints (or set by a manager, with a reason). "
+        "Contacts show their company's rung.",
     )
     ladder_locked = fields.Boolean(
         "Rung set by hand",
         copy=False,
         tracking=True,
+        groups=INTERNAL,
         help="A manager set the rung; the automatic computation leaves it alone until it is unlocked.",
     )
     ladder_strategic = fields.Boolean(
         "Strategic partner",
         copy=False,
         tracking=True,
+        groups=INTERNAL,
         help="Set by a manager: a loyal customer (supporter conditions) with this flag is a partner.",
     )
-    ladder_since = fields.Datetime("In this rung since", copy=False)
-    ladder_days_in_stage = fields.Integer("Days in this rung", compute="_compute_ladder_days_in_stage")
-    ladder_reason_data = fields.Json(copy=False)
-    ladder_reason = fields.Text("Why this rung", compute="_compute_lifecycle_reasons")
-    ladder_history_ids = fields.One2many("crm.ladder.history", "partner_id", string="Rung history")
+    ladder_since = fields.Datetime("In this rung since", copy=False, readonly=True, groups=INTERNAL)
+    ladder_days_in_stage = fields.Integer("Days in this rung", compute="_compute_ladder_days_in_stage", groups=INTERNAL)
+    ladder_reason_data = fields.Json("Rung explanation data", copy=False, readonly=True, groups=INTERNAL)
+    ladder_reason = fields.Text("Why this rung", compute="_compute_lifecycle_reasons", groups=INTERNAL)
+    ladder_history_ids = fields.One2many(
+        "crm.ladder.history", "partner_id", string="Rung history", readonly=True, groups=INTERNAL
+    )
 
     # value_tier, relationship_type and lifecycle_stage are not indexed: a handful of values over
     # every partner, which the nightly run rewrites in bulk (an index is one more write per row)
@@ -62,47 +82,90 @@ class ResPartner(models.Model):
         string="Value tier",
         default="lead",
         copy=False,
-        help="The customer pyramid: platinum, gold and iron by margin over the last 12 months; lead when the "
-        "margin is zero or negative.",
+        readonly=True,
+        groups=INTERNAL,
+        help="The customer pyramid, by margin over the last 12 months: platinum for the top share of customers, "
+        "gold for the next share (both set in the lifecycle rules), iron for the other customers with a positive "
+        "margin, no margin when it is zero or negative.",
     )
-    value_tier_reason = fields.Text("Why this tier", compute="_compute_lifecycle_reasons")
+    value_tier_reason = fields.Text("Why this tier", compute="_compute_lifecycle_reasons", groups=INTERNAL)
     relationship_type = fields.Selection(
         RELATIONSHIP_SELECTION,
         string="Relationship type",
         copy=False,
+        readonly=True,
+        groups=INTERNAL,
         help="Relationship customers have a long tenure, buy often or engage several contacts; transactional ones "
         "buy now and then.",
     )
-    relationship_reason = fields.Text("Why this type", compute="_compute_lifecycle_reasons")
+    relationship_reason = fields.Text("Why this type", compute="_compute_lifecycle_reasons", groups=INTERNAL)
     lifecycle_stage = fields.Selection(
         LIFECYCLE_SELECTION,
         string="Lifecycle stage",
         copy=False,
-        help="Target (marked, no interaction yet), potential (has leads), opportunity (open opportunity or "
-        "quotation), signed (confirmed sale).",
+        readonly=True,
+        groups=INTERNAL,
+        help="How far the sale went (the rung says how close the relationship is): target (marked, no interaction "
+        "yet), potential (an open lead), opportunity (an open opportunity or a quotation), signed (a purchase "
+        "that was kept).",
     )
-    lifecycle_targeted = fields.Boolean("Targeted", copy=False, help="Marked as a target of prospection.")
+    lifecycle_targeted = fields.Boolean(
+        "Targeted", copy=False, groups=INTERNAL, help="Marked as a target of prospection."
+    )
 
     # --- the figures behind it (company currency of the partner's company) ---
-    lifecycle_currency_id = fields.Many2one("res.currency", string="Lifecycle currency", copy=False)
-    lifecycle_first_order_date = fields.Date("First order", copy=False)
-    lifecycle_last_order_date = fields.Date("Last order", copy=False)
-    lifecycle_order_count = fields.Integer("Orders", copy=False, help="Confirmed orders and direct invoices.")
-    lifecycle_order_count_12m = fields.Integer("Orders (12 months)", copy=False)
-    lifecycle_refund_count = fields.Integer("Refunded orders", copy=False)
-    lifecycle_revenue = fields.Monetary("Revenue", currency_field="lifecycle_currency_id", copy=False)
-    lifecycle_revenue_12m = fields.Monetary("Revenue (12 months)", currency_field="lifecycle_currency_id", copy=False)
-    lifecycle_margin = fields.Monetary("Margin", currency_field="lifecycle_currency_id", copy=False)
-    lifecycle_margin_12m = fields.Monetary("Margin (12 months)", currency_field="lifecycle_currency_id", copy=False)
-    lifecycle_overdue_amount = fields.Monetary(
-        "Overdue", currency_field="lifecycle_currency_id", copy=False, help="Unpaid past the grace days."
+    lifecycle_currency_id = fields.Many2one(
+        "res.currency", string="Currency of the figures", copy=False, readonly=True, groups=INTERNAL
     )
-    lifecycle_order_interval = fields.Float("Days between orders", digits=(16, 1), copy=False)
-    lifecycle_referral_count = fields.Integer("Referrals made", copy=False)
-    lifecycle_referral_customer_count = fields.Integer("Referrals who bought", copy=False)
-    lifecycle_contact_count = fields.Integer("Contacts engaged", copy=False)
+    lifecycle_first_order_date = fields.Date(
+        "First order", copy=False, readonly=True, groups=INTERNAL, help="The first purchase that was not refunded."
+    )
+    lifecycle_last_order_date = fields.Date("Last order", copy=False, readonly=True, groups=INTERNAL)
+    lifecycle_order_count = fields.Integer(
+        "Orders", copy=False, readonly=True, groups=INTERNAL, help="Confirmed orders and direct invoices."
+    )
+    lifecycle_order_count_12m = fields.Integer("Orders (12 months)", copy=False, readonly=True, groups=INTERNAL)
+    lifecycle_refund_count = fields.Integer(
+        "Refunded orders",
+        copy=False,
+        readonly=True,
+        groups=INTERNAL,
+        help="Orders and invoices whose whole amount was credited; they no longer count as purchases.",
+    )
+    lifecycle_revenue = fields.Monetary(
+        "Revenue", currency_field="lifecycle_currency_id", copy=False, readonly=True, groups=INTERNAL
+    )
+    lifecycle_revenue_12m = fields.Monetary(
+        "Revenue (12 months)", currency_field="lifecycle_currency_id", copy=False, readonly=True, groups=INTERNAL
+    )
+    lifecycle_margin = fields.Monetary(
+        "Margin", currency_field="lifecycle_currency_id", copy=False, readonly=True, groups=INTERNAL
+    )
+    lifecycle_margin_12m = fields.Monetary(
+        "Margin (12 months)", currency_field="lifecycle_currency_id", copy=False, readonly=True, groups=INTERNAL
+    )
+    lifecycle_overdue_amount = fields.Monetary(
+        "Overdue",
+        currency_field="lifecycle_currency_id",
+        copy=False,
+        readonly=True,
+        groups=INTERNAL,
+        help="Instalments unpaid past their due date and the grace days.",
+    )
+    lifecycle_order_interval = fields.Float(
+        "Days between orders", digits=(16, 1), copy=False, readonly=True, groups=INTERNAL
+    )
+    lifecycle_referral_count = fields.Integer("Referrals made", copy=False, readonly=True, groups=INTERNAL)
+    lifecycle_referral_customer_count = fields.Integer(
+        "Referrals who bought", copy=False, readonly=True, groups=INTERNAL
+    )
+    lifecycle_contact_count = fields.Integer("Contacts engaged", copy=False, readonly=True, groups=INTERNAL)
     lifecycle_open_complaint_count = fields.Integer(
-        "Open complaints", copy=False, help="A customer with open complaints is not yet a supporter."
+        "Open complaints",
+        copy=False,
+        readonly=True,
+        groups=INTERNAL,
+        help="A customer with open complaints is not yet a supporter.",
     )
 
     # --- complaints (for complaint users) ---
@@ -118,8 +181,15 @@ class ResPartner(models.Model):
 
     @api.model
     def _commercial_fields(self):
-        # contacts show their company's rung, tier and stage (kept in sync like the VAT number)
+        # contacts show their company's rung, tier and stage (kept in sync like the VAT number; Odoo
+        # syncs them as superuser, the engine in SQL)
         return [*super()._commercial_fields(), "ladder_stage", "value_tier", "relationship_type", "lifecycle_stage"]
+
+    @api.model
+    def _read_group_orderby(self, order, groupby_terms, query):
+        if not order and (ranked := ordered_groupby(groupby_terms, RANKED_SELECTIONS)):
+            return ranked
+        return super()._read_group_orderby(order, groupby_terms, query)
 
     # ------------------------------------------------------------------ computes
     @api.depends("ladder_since")
@@ -134,10 +204,11 @@ class ResPartner(models.Model):
     def _compute_lifecycle_reasons(self):
         labels = dict(self._fields["ladder_stage"]._description_selection(self.env))
         for partner in self:
-            data, currency = partner.ladder_reason_data, partner.lifecycle_currency_id
-            partner.ladder_reason = render_ladder_reason(self.env, data, currency, labels)
-            partner.value_tier_reason = render_tier_reason(self.env, data, currency)
-            partner.relationship_reason = render_relationship_reason(self.env, data)
+            data = partner.ladder_reason_data
+            renderer = EnvRenderer(self.env, partner.lifecycle_currency_id)
+            partner.ladder_reason = render_ladder_reason(renderer, data, labels)
+            partner.value_tier_reason = render_tier_reason(renderer, data)
+            partner.relationship_reason = render_relationship_reason(renderer, data)
 
     def _compute_complaint_stats(self):
         Complaint = self.env["crm.complaint"]
@@ -160,53 +231,85 @@ class ResPartner(models.Model):
     def _is_lifecycle_manager(self):
         return self.env.su or self.env.user.has_group(MANAGER_GROUP)
 
-    def _raise_not_lifecycle_manager(self, partners):
-        raise AccessError(
-            _(
-                "Only Customer Lifecycle managers can set a rung, lock it or mark a strategic partner (%(partners)s).",
-                partners=partners,
+    @api.model
+    def _check_lifecycle_values(self, vals, creating=False):
+        """The rung, tier, stage and figures are the computation's alone; the lock and the strategic
+        flag are a manager's. Refused whatever else the values hold and in whatever order."""
+        if engine_writes_allowed(self.env):
+            return
+        engine = ENGINE_COLUMNS & vals.keys()
+        managed = MANAGER_FIELDS & vals.keys()
+        if creating:
+            # a new partner may say what the defaults say (prospect, no margin, no figures, not locked)
+            engine = {f for f in engine if vals[f] and vals[f] != CREATE_DEFAULTS.get(f)}
+            managed = {f for f in managed if vals[f]}
+        if engine:
+            raise AccessError(
+                _(
+                    "The rung, value tier, lifecycle stage and figures of a customer are computed from the books "
+                    "(%(fields)s): a manager sets a rung with “Set rung”.",
+                    fields=", ".join(sorted(self._fields[f]._description_string(self.env) for f in engine)),
+                )
             )
-        )
+        if managed and not self._is_lifecycle_manager():
+            raise AccessError(_("Only Customer Lifecycle managers can lock a rung or mark a strategic partner."))
 
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
-            sets_rung = vals.get("ladder_stage", "prospect") != "prospect" and not vals.get("parent_id")
-            if (sets_rung or vals.get("ladder_locked") or vals.get("ladder_strategic")) and not (
-                self._is_lifecycle_manager()
-            ):
-                self._raise_not_lifecycle_manager(vals.get("name") or _("new partner"))
-        return super().create(vals_list)
+            self._check_lifecycle_values(vals, creating=True)
+        # defaults from the context (a kanban column grouped by rung...) are no way to set a rung either
+        context = {
+            key: value
+            for key, value in self.env.context.items()
+            if not (key.startswith("default_") and key[8:] in ENGINE_COLUMNS | MANAGER_FIELDS)
+        }
+        partners = super(ResPartner, self.with_context(context)).create(vals_list)
+        # a new referral changes the referrer's figures
+        partners.referred_by_id._lifecycle_recompute_later()
+        return partners.with_env(self.env)
 
     def write(self, vals):
-        if MANAGER_FIELDS & vals.keys() and not self._is_lifecycle_manager():
-            # contacts receive their company's rung through Odoo's commercial-field sync: not a change of rung
-            changed = self.filtered(
-                lambda p: p == p.commercial_partner_id and any(p[f] != vals[f] for f in MANAGER_FIELDS & vals.keys())
-            )
-            if changed:
-                self._raise_not_lifecycle_manager(", ".join(changed.mapped("display_name")))
-        return super().write(vals)
+        if ENGINE_COLUMNS & vals.keys() or MANAGER_FIELDS & vals.keys():
+            # contacts receive their company's values through Odoo's sync, as superuser
+            self._check_lifecycle_values(vals)
+        touched = self.browse()
+        if RECOMPUTE_ON & vals.keys() or {"parent_id", "is_company"} & vals.keys():
+            # before and after: a referral or a contact that leaves one customer for another changes both
+            touched = self.commercial_partner_id | self.referred_by_id
+        result = super().write(vals)
+        if touched:
+            (touched | self.commercial_partner_id | self.referred_by_id)._lifecycle_recompute_later()
+        return result
 
     # ------------------------------------------------------------------ actions
     def _lifecycle_recompute(self):
-        """The single entry point: recompute these partners' lifecycle (their companies')."""
+        """Recompute these partners' lifecycle (their companies') now."""
         return self.env["crm.lifecycle.engine"]._recompute(self)
+
+    def _lifecycle_recompute_later(self):
+        """Recompute these partners' lifecycle when the transaction commits (the prompt updates)."""
+        return self.env["crm.lifecycle.engine"]._recompute_later(self)
 
     def action_lifecycle_recompute(self):
         if not self.env.user.has_group(MANAGER_GROUP):
             raise AccessError(_("Only Customer Lifecycle managers can recompute the lifecycle by hand."))
-        changed = self._lifecycle_recompute()
+        customers = self.commercial_partner_id
+        changed = self.env["crm.lifecycle.engine"]._recompute_now(customers)
+        if len(customers) == 1:
+            message = _("Lifecycle recomputed for 1 customer, %(changed)s changed.", changed=changed)
+        else:
+            message = _(
+                "Lifecycle recomputed for %(count)s customers, %(changed)s changed.",
+                count=len(customers),
+                changed=changed,
+            )
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
                 "type": "success",
-                "message": _(
-                    "Lifecycle recomputed for %(count)s customers, %(changed)s changed.",
-                    count=len(self.commercial_partner_id),
-                    changed=changed,
-                ),
+                "message": message,
                 "next": {"type": "ir.actions.client", "tag": "soft_reload"},
             },
         }

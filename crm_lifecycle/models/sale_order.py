@@ -49,11 +49,6 @@ class SaleOrder(models.Model):
         return result
 
     def _lifecycle_refresh_partners(self):
-        """The customers of these orders, and whoever referred them, have new figures.
-
-        With `lifecycle_defer` in the context (bulk imports), the nightly run catches up instead.
-        """
-        if self.env.context.get("lifecycle_defer"):
-            return
-        partners = self.partner_id.commercial_partner_id
-        (partners | partners.referred_by_id)._lifecycle_recompute()
+        """The customers of these orders (and, through them, their referrers) have new figures:
+        recomputed when the transaction commits."""
+        self.partner_id.commercial_partner_id._lifecycle_recompute_later()

@@ -22,39 +22,22 @@ class CrmLadderOverride(models.TransientModel):
         return values
 
     def action_apply(self):
+        """Lock the customers and hand the manager's rung, reason and name to the computation, which
+        moves them, records the move in the history and keeps the rung until a manager unlocks it."""
         self.ensure_one()
         if not self.env.user.has_group(MANAGER_GROUP):
             raise AccessError(_("Only Customer Lifecycle managers can set a rung by hand."))
-        if not (self.reason or "").strip():
+        reason = (self.reason or "").strip()
+        if not reason:
             raise UserError(_("Say why you set this rung by hand: the reason is kept in the customer's history."))
         partners = self.partner_ids.commercial_partner_id
-        now = fields.Datetime.now()
-        manual = {"user": self.env.user.name, "date": fields.Date.to_string(now.date()), "reason": self.reason.strip()}
-        moves = []
-        for partner in partners:
-            if partner.ladder_stage != self.ladder_stage:
-                moves.append(
-                    {
-                        "partner_id": partner.id,
-                        "from_stage": partner.ladder_stage,
-                        "to_stage": self.ladder_stage,
-                        "date": now,
-                        "source": "manual",
-                        "user_id": self.env.uid,
-                        "reason_data": {"manual": manual},
-                        "company_id": partner.company_id.id,
-                    }
-                )
-        for partner in partners:
-            # locked: the automatic computation leaves this rung alone until a manager unlocks it
-            values = {
-                "ladder_locked": True,
-                "ladder_reason_data": dict(partner.ladder_reason_data or {}, manual=manual),
-            }
-            if partner.ladder_stage != self.ladder_stage:
-                values.update(ladder_stage=self.ladder_stage, ladder_since=now)
-            partner.write(values)
-        self.env["crm.ladder.history"].sudo().create(moves)
-        # refresh the figures and what the books say, beside the manager's words
-        partners._lifecycle_recompute()
+        partners.write({"ladder_locked": True})
+        override = {
+            "stage": self.ladder_stage,
+            "reason": reason,
+            "user": self.env.user.name,
+            "user_id": self.env.uid,
+            "date": fields.Date.to_string(fields.Date.context_today(self)),
+        }
+        self.env["crm.lifecycle.engine"]._recompute(partners, override=override)
         return {"type": "ir.actions.act_window_close"}

@@ -44,7 +44,7 @@ registry.category("web_tour.tours").add("crm_lifecycle_ladder_tour", {
         },
         {
             content: "The Lifecycle tab says why, and what the next rung needs",
-            trigger: ".o_field_widget[name='ladder_reason']:contains(2 orders):contains(Next: supporter needs)",
+            trigger: ".o_field_widget[name='ladder_reason']:contains(2 orders):contains(Next rung)",
         },
         {
             content: "The rung history lists the first placement",
