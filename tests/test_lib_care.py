@@ -170,6 +170,7 @@ HOLIDAY_DATE_CASES = [
     ("Coming of Age Day", "JP", None, 2027, date(2027, 1, 11)),  # no subdivisions: state ignored
     ("Coming of Age Day", "JP", "13", 2028, date(2028, 1, 10)),
     ("Eid al-Fitr", "EG", None, 2027, date(2027, 3, 9)),  # an estimated date, same key
+    ("The day preceding Korean New Year", "KR", None, 2027, date(2027, 2, 6)),  # a composed name
     ("Thanksgiving Day", "CN", None, 2027, None),
     ("No Such Day", "US", "CA", 2027, None),
     (SPRING_FESTIVAL, "XX", None, 2027, None),  # a country the library does not know
@@ -228,14 +229,34 @@ def test_holiday_due_across_the_new_year():
     assert care.holiday_due("New Year's Day", "CN", date(2027, 12, 30), 1) is None
 
 
-def test_names_of_one_day_are_paired_by_holiday_not_by_position():
-    """Two holidays of Jordan fall on 25 May 2028; the library sorts a day's names in each
-    language, so Arabic and English orders differ. Each keeps the name it has on a day alone."""
-    alone = {h.key: h.name for h in care.holidays_of_year("JO", 2027, lang="ar_001")}
-    shared = [h for h in care.holidays_of_year("JO", 2028, lang="ar_001") if h.date == date(2028, 5, 25)]
-    assert {h.key for h in shared} == {"Independence Day", "Islamic New Year"}
-    for holiday in shared:
-        assert holiday.name == alone[holiday.key]
+NAMES_OF_ONE_DAY_CASES = [
+    # The library sorts the names of a day in each language: Spanish and English orders differ from
+    # each other and from Haiti's own French, so pairing them by position would swap them.
+    (
+        "HT",
+        date(2027, 1, 1),
+        "es_ES",
+        {"New Year's Day": "Año Nuevo", "National Independence Day": "Día de la Independencia Nacional"},
+    ),
+    ("CN", date(2028, 10, 3), "th_TH", {"Mid-Autumn Festival": "วันไหว้พระจันทร์", "National Day": "วันชาติจีน"}),
+    ("CN", date(2028, 10, 3), "zh_CN", {"Mid-Autumn Festival": "中秋节", "National Day": "国庆节"}),
+    # "%s 전날" % "설날": no translation of its own, named as the library's Thai calendar names it
+    ("KR", date(2027, 2, 6), "th_TH", {"The day preceding Korean New Year": "วันก่อนเทศกาลซอลลัล"}),
+    ("KR", date(2027, 2, 6), "ko_KR", {"The day preceding Korean New Year": "설날 전날"}),
+]
+
+
+@pytest.mark.parametrize(("country", "day", "lang", "expected"), NAMES_OF_ONE_DAY_CASES)
+def test_names_of_one_day_are_paired_by_holiday_not_by_position(country, day, lang, expected):
+    shared = care.holidays_of_year(country, day.year, lang=lang)
+    assert {h.key: h.name for h in shared if h.date == day} == expected
+
+
+def test_a_holiday_keeps_its_name_on_a_day_it_shares():
+    """Jordan's Independence Day is alone in 2027, with the Islamic New Year on 25 May 2028."""
+    alone = {h.key: h.name for h in care.holidays_of_year("JO", 2027, lang="en_US")}
+    shared = [h for h in care.holidays_of_year("JO", 2028, lang="en_US") if h.date == date(2028, 5, 25)]
+    assert {h.key: h.name for h in shared} == {k: alone[k] for k in ("Independence Day", "Islamic New Year")}
     assert {h.key: h.estimated for h in shared} == {"Independence Day": False, "Islamic New Year": True}
 
 
