@@ -1,18 +1,15 @@
 """The ground: Apps-list metadata, access rights on every model, install and uninstall."""
 
 import ast
-import os
-import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
-import psycopg2
 import pytest
 
-import odoo
 from odoo.tests import TransactionCase, tagged
+
+from .scratch import odoo_run as _odoo
+from .scratch import query as _query
+from .scratch import scratch_database
 
 ROOT = Path(__file__).resolve().parents[1]
 ADDON_DIR = ROOT / "crm_lifecycle"
@@ -115,56 +112,7 @@ class TestAccessRights(TransactionCase):
 
 # --- install / uninstall, on a copy of the template database, in separate Odoo processes ---------
 
-ERROR_LINE = re.compile(r"^\S+ \S+ \d+ (ERROR|CRITICAL) ", re.M)
-
-
-def _pg(dbname):
-    cfg = odoo.tools.config
-    return psycopg2.connect(
-        dbname=dbname,
-        host=cfg["db_host"],
-        port=cfg["db_port"],
-        user=cfg["db_user"],
-        password=cfg["db_password"],
-    )
-
-
-def _query(dbname, sql, params=()):
-    with _pg(dbname) as conn, conn.cursor() as cr:
-        cr.execute(sql, params)
-        rows = cr.fetchall()
-    conn.close()
-    return rows
-
-
-def _odoo(args, log, stdin=None, command=()):
-    cmd = [sys.executable, str(Path(odoo.tools.config["root_path"]).parent / "odoo-bin"), *command]
-    cmd += ["-c", os.environ["CRM_LIFECYCLE_CONF"], "--logfile", str(log), "--log-level=info", *args]
-    result = subprocess.run(cmd, input=stdin, text=True, capture_output=True, timeout=900, check=False)
-    text = log.read_text() if log.exists() else ""
-    assert result.returncode == 0, f"{' '.join(args)} failed:\n{result.stderr[-3000:]}\n{text[-3000:]}"
-    errors = [line for line in text.splitlines() if ERROR_LINE.match(line)]
-    assert not errors, "errors in the Odoo log:\n" + "\n".join(errors[:20])
-
-
-@pytest.fixture
-def scratch_db():
-    """A copy of the template database (crm, sale, account... installed, not the addon)."""
-    base = os.environ.get("CRM_LIFECYCLE_BASE_DB")
-    if not base or not os.environ.get("CRM_LIFECYCLE_CONF"):
-        pytest.fail("run through `make test`, which names the template database")
-    # named after the test database, so that two checkouts can run their suites at the same time
-    name = f"{odoo.tools.config['db_name']}_scratch"
-    filestore = Path(odoo.tools.config["data_dir"]) / "filestore"
-    subprocess.run(["dropdb", "--if-exists", "--force", name], check=True)
-    subprocess.run(["createdb", "-T", base, name], check=True)
-    shutil.rmtree(filestore / name, ignore_errors=True)
-    if (filestore / base).is_dir():
-        shutil.copytree(filestore / base, filestore / name)
-    yield name
-    subprocess.run(["dropdb", "--if-exists", "--force", name], check=True)
-    shutil.rmtree(filestore / name, ignore_errors=True)
-
+scratch_db = pytest.fixture(scratch_database)
 
 OWN_INDEXES = ("account_move_crm_lifecycle_partner_index_v2", "sale_order_crm_lifecycle_partner_index")
 CUSTOMER_MOVES = "state = 'posted' AND move_type IN ('out_invoice', 'out_refund')"

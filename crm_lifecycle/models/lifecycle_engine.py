@@ -71,6 +71,8 @@ STATE_COLUMNS = [
 ENGINE_COLUMNS = frozenset(STATE_COLUMNS + FIGURE_COLUMNS)
 # How far the prompt path and a referral chain go in one computation
 MAX_REFERRAL_ROUNDS = 3
+# A nightly batch that met a concurrent update runs again after this
+RETRY_AFTER = timedelta(seconds=10)
 
 _ENGINE_WRITES = ContextVar("crm_lifecycle_engine_writes", default=False)
 
@@ -743,14 +745,28 @@ RETURNING partner_id, id
         transaction as the batch: an interrupted run resumes at the first batch that was not
         committed, nothing is lost and nothing written twice (unchanged rows are never written
         anyway). A second run at the same time finds the record locked and leaves the work to the
-        first. A batch that meets a prompt update of one of its partners (committed after the batch
-        began) is rolled back and run again a minute later, from the same position.
+        first. A batch that meets a concurrent update of one of its partners (a prompt update, a
+        manager's recompute, committed after the batch began) is rolled back and run again a few
+        seconds later, from the same position, on the books as they are then.
         """
         run = self.env["crm.lifecycle.run"]._for_job("ladder")
-        cron = self.env.ref("crm_lifecycle.ir_cron_lifecycle_recompute", raise_if_not_found=False)
         if not run._lock():
             self.env["ir.cron"]._notify_progress(done=0, remaining=0)
             return 0
+        try:
+            with self.env.cr.savepoint():
+                done, remaining = self._run_batch(run, batch_size)
+        except TransactionRollbackError:
+            self.env.invalidate_all()
+            cron = self.env.ref("crm_lifecycle.ir_cron_lifecycle_recompute", raise_if_not_found=False)
+            if cron:
+                cron._trigger(fields.Datetime.now() + RETRY_AFTER)
+            self.env["ir.cron"]._notify_progress(done=0, remaining=max(run.remaining, 1))
+            return max(run.remaining, 1)
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        return remaining
+
+    def _run_batch(self, run, batch_size):
         Partner = self.env["res.partner"].sudo()
         if not run.cursor:
             # a new run: rank each company's customers once, before any batch uses the ranking, and
@@ -760,21 +776,12 @@ RETURNING partner_id, id
         else:
             todo = run.remaining
         partners = Partner.search([("id", ">", run.cursor), *COMMERCIAL_DOMAIN], order="id", limit=batch_size)
-        try:
-            with self.env.cr.savepoint():
-                self._recompute(partners)
-        except TransactionRollbackError:
-            self.env.invalidate_all()
-            if cron:
-                cron._trigger(fields.Datetime.now() + timedelta(minutes=1))
-            self.env["ir.cron"]._notify_progress(done=0, remaining=todo)
-            return todo
+        self._recompute(partners)
         # a short batch was the last; after a full one, at least one more call tells (partners
         # created during the run are processed too, and only make the estimate low)
         remaining = max(todo - len(partners), 1) if len(partners) == batch_size else 0
         run._advance(partners[-1].id if remaining else 0, remaining)
-        self.env["ir.cron"]._notify_progress(done=len(partners), remaining=remaining)
-        return remaining
+        return len(partners), remaining
 
 
 @contextmanager
