@@ -176,11 +176,13 @@ def _purchases_if_alive_quadrature(r, alpha, a, b, t, x, T):
     (1 - exp(-rate p t)) / p leaves E_p[g(p)], g(p) = (1 - (1 + p s)^-(r+x)) / p with s = t/(alpha+T).
 
     It is integrated in y = logit(p), where the Beta density is smooth and log-concave, by the
-    trapezoidal rule on a sinh grid centred at its mode and scaled by its width (exact to about 1e-9
-    against a 60-digit series wherever that could be evaluated; see tests/test_lib_bgnbd.py). Two
-    terms of known expectation are taken out of g first so that what is integrated vanishes at both
-    ends, whatever the tails of the Beta: A s (1-p)^K with K = max(A s, 1), which equals g at p = 0
-    and stays below g, and g(1) p.
+    trapezoidal rule on a sinh grid centred at its mode and scaled by its width. Two terms of known
+    expectation are taken out of g first so that what is integrated vanishes at both ends, whatever
+    the tails of the Beta: A s (1-p)^K with K = max(A s, 1), which equals g at p = 0 and stays below
+    g (no cancellation), and g(1) p. Against the paper's series summed with 60 digits, the result
+    (hyp2f1 where kept, this elsewhere) was within 1.5e-8 relative on 1,300 random points of r, a up
+    to 1000, b up to 1e5, x up to 3000, T up to 5000, t up to 730; within 2e-7 with parameters up to
+    1e7, where betaln loses digits (tests/test_lib_bgnbd.py keeps the hard cases).
     """
     s = t / (alpha + T)
     A = r + x
