@@ -93,10 +93,11 @@ def test_cdnow_predictions_equal_lifetimes(cdnow, cdnow_fit):
         )
 
 
-def test_cdnow_worked_example(cdnow_fit):
-    """The paper's worked example, CDNOW customer 1 (2 repeat purchases, the last in week 30.43 of 38.86):
-    1.226 purchases expected in the next 39 weeks."""
+def test_cdnow_customer_one(cdnow_fit):
+    """CDNOW customer 1 (2 repeat purchases, the last in week 30.43 of 38.86): 1.226 purchases expected
+    in the next 39 weeks, 73% likely still active."""
     assert round(float(cdnow_fit.model.expected_purchases(39, 2, 30.43, 38.86)), 3) == 1.226
+    assert round(float(cdnow_fit.model.probability_alive(2, 30.43, 38.86)), 2) == 0.73
 
 
 def test_penalty_equals_lifetimes_penalizer(cdnow):

@@ -2,7 +2,7 @@
 (how much per purchase). numpy and scipy only, no database.
 
 - BG/NBD: Fader, Hardie and Lee, "Counting your customers the easy way: an alternative to the
-  Pareto/NBD model", Marketing Science 24(2), 2005 (log-likelihood eq. 6, E[X(t)] eq. 9, conditional
+  Pareto/NBD model", Marketing Science 24(2), 2005 (the log-likelihood, E[X(t)] eq. 9, the conditional
   expectation eq. 10), and Fader, Hardie and Lee, "Computing P(alive) using the BG/NBD model" (note).
 - Gamma-Gamma: Fader and Hardie, "The Gamma-Gamma model of monetary value" (note, 2013); Fader, Hardie
   and Lee, "RFM and CLV: using iso-value curves for customer base analysis", JMR 42(4), 2005.
@@ -216,7 +216,7 @@ class _BgNbdData:
 
 
 def _bgnbd_objective(log_params, data, penalty):
-    """Minus the mean log-likelihood (eq. 6) plus the penalty, and its gradient in log-parameters."""
+    """Minus the mean log-likelihood plus the penalty, and its gradient in log-parameters."""
     params = np.exp(log_params)
     r, alpha, a, b = params
     x, xu, inv = data.x, data.xu, data.inverse
@@ -276,7 +276,7 @@ def fit_bgnbd(x, t_x, T, *, penalty=0.0, min_customers=3):
 
 
 def bgnbd_log_likelihood(model, x, t_x, T):
-    """Each customer's log-likelihood under `model` (eq. 6), in the caller's unit of time."""
+    """Each customer's log-likelihood under `model`, in the caller's unit of time."""
     x, t_x, T = customer_arrays(x, t_x, T)
     r, alpha, a, b = model.r, model.alpha, model.a, model.b
     a12 = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + gammaln(a + b) + gammaln(b + x) - gammaln(b)
