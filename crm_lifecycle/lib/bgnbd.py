@@ -14,6 +14,9 @@ the fitted alpha and every horizon t are in that unit):
 - `t_x`, recency: the time from the first to the last purchase (0 when x is 0);
 - `T`, age: the time from the first purchase to the end of the observation.
 
+Purchases on one day count once (as lifetimes' summary_data_from_transaction_data counts them), so a
+repeat buyer has t_x > 0; x = 0 with t_x > 0, or x > 0 with t_x = 0, is refused as inconsistent.
+
 Errors in the input are `ValueError`; valid data that cannot support a fit (too few customers, no repeat
 buyer, ...) raise `InsufficientData`, a `ValueError` the caller catches to fall back.
 """
@@ -327,7 +330,8 @@ def _gamma_gamma_objective(log_params, x, m, log_x, log_m, penalty):
 
 def fit_gamma_gamma(x, m, *, penalty=0.0, min_customers=10):
     """Fit p, q, v on repeat buyers: `x` their repeat purchases (>= 1), `m` the average value of those
-    purchases (> 0, e.g. margin per order; customers with a zero or negative average belong elsewhere).
+    purchases, the first one left out as in the note and CDNOW (> 0, e.g. margin per order; customers
+    with a zero or negative average cannot be fitted and keep their own average).
 
     Raises InsufficientData, for the caller to fall back to each customer's own average, when there are
     fewer than `min_customers` repeat buyers or when the fitted q is <= 1 (the population's mean value
