@@ -1,6 +1,7 @@
 """The demo database and the reports, as a manager opening them sees them."""
 
 from datetime import timedelta
+from itertools import pairwise
 
 from freezegun import freeze_time
 
@@ -45,6 +46,27 @@ class TestDemoData(TransactionCase):
         evergreen = self.env.ref(DEMO.format("evergreen"))
         self.assertIn("overdue more than 30 days", evergreen.ladder_reason)
 
+    def test_demo_history_is_dated_when_the_books_say(self):
+        maple = self.env.ref(DEMO.format("maple_leaf"))  # first order 18 months ago, a supporter since
+        moves = maple.ladder_history_ids.sorted("date")
+        # the month the oldest order left the last 12 months, it was a client again for a while
+        self.assertEqual(moves.mapped("to_stage"), ["customer", "client", "supporter", "client", "supporter"])
+        today = fields.Date.today()
+        self.assertLess(moves[0].date.date(), today - timedelta(days=500), "first placed with its first order")
+        self.assertLess(maple.ladder_since.date(), today - timedelta(days=30), "a supporter for months, not today")
+        history = self.env["crm.ladder.history"].search(
+            [("partner_id", "in", [self.env.ref(DEMO.format(n)).id for n in ("maple_leaf", "golden_gate")])]
+        )
+        self.assertGreater(len(set(history.mapped(lambda m: m.date.strftime("%Y-%m")))), 3, "moves over many months")
+        # no partner went up and back down at once while the demo loaded
+        for partner in history.partner_id:
+            stages = partner.ladder_history_ids.sorted(lambda m: (m.date, m.id))
+            pairs = list(pairwise(stages))
+            self.assertFalse(
+                [(a.to_stage, b.to_stage) for a, b in pairs if a.date == b.date and a.from_stage == b.to_stage],
+                partner.name,
+            )
+
     def test_demo_complaints_show_every_state_of_the_desk(self):
         complaints = self.env["crm.complaint"].search([("partner_id.name", "in", [
             "Silverline Retail", "Evergreen Schools", "Northwind Clinics", "Golden Gate Manufacturing"])])  # fmt: skip
@@ -75,6 +97,28 @@ class TestReports(LifecycleCase):
             {(stage, tier): count for stage, tier, count in groups},
             {("customer", "platinum"): 1, ("customer", "gold"): 3, ("customer", "iron"): 17},
         )
+
+    def test_rungs_and_tiers_come_in_their_own_order(self):
+        """Pivot and graph group by rung up the ladder and by tier up the pyramid, not alphabetically."""
+        for index, name in enumerate(("Ordered One", "Ordered Two")):
+            partner = self.customer(name)
+            for days in range(index + 1):
+                self.order(partner, days_ago=20 + days)
+        groups = self.env["res.partner"].read_group(
+            [("company_id", "=", self.company.id)], ["ladder_stage"], ["ladder_stage", "value_tier"], lazy=False
+        )
+        rungs = list(dict.fromkeys(g["ladder_stage"] for g in groups))
+        self.assertEqual(rungs, ["customer", "client"])
+        tiers = [g["value_tier"] for g in groups if g["ladder_stage"] == "customer"]
+        self.assertEqual(tiers, sorted(tiers, key=["lead", "iron", "gold", "platinum"].index))
+        moves = self.env["crm.ladder.history"].read_group(
+            [("partner_id.company_id", "=", self.company.id)], ["to_stage"], ["to_stage"], lazy=False
+        )
+        self.assertEqual([g["to_stage"] for g in moves], ["customer", "client"])
+        # the report counts customers (its measure is the count, not the revenue)
+        action = self.env.ref("crm_lifecycle.res_partner_action_lifecycle_report")
+        arch = self.env["res.partner"].get_views([(v.view_id.id, v.view_mode) for v in action.view_ids])
+        self.assertNotIn('type="measure"', arch["views"]["pivot"]["arch"])
 
     def test_moves_between_rungs_per_month(self):
         partner = self.customer("Monthly Mover")

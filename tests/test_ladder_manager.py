@@ -1,5 +1,6 @@
 """What managers and salespeople may do with the ladder: override, lock, settings, access."""
 
+from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, tagged
 
@@ -58,6 +59,18 @@ class TestOverride(LifecycleCase):
         self.assertEqual(partner.ladder_stage, "customer")
         self.assertNotIn("Set by", partner.ladder_reason)
         self.assertEqual(partner.ladder_history_ids.sorted("id")[-1].direction, "down")
+
+    def test_unlocking_posts_the_change_once(self):
+        partner = self.customer("Unlocked Once")
+        self.order(partner, days_ago=30)
+        self._override(partner, "partner", "Key account")
+        before = partner.message_ids
+        partner.with_user(self.manager).action_ladder_unlock()
+        self.flush_tracking()
+        rung_changes = (partner.message_ids - before).tracking_value_ids.filtered(
+            lambda t: t.field_id.name == "ladder_stage"
+        )
+        self.assertEqual([(t.old_value_char, t.new_value_char) for t in rung_changes], [("Partner", "Customer")])
 
     def test_reason_is_required(self):
         partner = self.customer("No Reason Given")
@@ -183,6 +196,31 @@ class TestAccess(LifecycleCase):
         self.assertFalse(history)
         self.assertEqual(self.env["crm.ladder.history"].with_user(self.salesman).search_count(
             [("partner_id", "=", partner.id)]), 1)  # fmt: skip
+
+    def test_moves_of_a_shared_partner_belong_to_the_books_that_made_them(self):
+        """A partner shared between companies is placed by the main company's books: its moves are that
+        company's, hidden from another company's users."""
+        main = self.env.ref("base.main_company")
+        env = self.env(context=dict(self.env.context, allowed_company_ids=main.ids))
+        shared = env["res.partner"].create({"name": "Shared Across Companies", "is_company": True})
+        self.assertFalse(shared.company_id)
+        order = env["sale.order"].create(
+            {"partner_id": shared.id, "order_line": [Command.create({"product_id": self.product.id})]}
+        )
+        order.action_confirm()
+        self.flush_tracking()
+        moves = shared.ladder_history_ids
+        self.assertEqual((moves.to_stage, moves.company_id), ("customer", main))
+        History = self.env["crm.ladder.history"]
+        self.assertFalse(
+            History.with_user(self.salesman)
+            .with_context(allowed_company_ids=self.company.ids)
+            .search([("partner_id", "=", shared.id)]),
+            "a user of another company does not read the main company's moves",
+        )
+        admin = self.env.ref("base.user_admin")
+        self.assertEqual(History.with_user(admin).with_context(allowed_company_ids=main.ids).search(
+            [("partner_id", "=", shared.id)]), moves)  # fmt: skip
 
 
 @tagged("post_install", "-at_install", "crm_lifecycle")

@@ -3,22 +3,24 @@
 from odoo.tools import SQL
 
 
-def ordered_groupby(groupby_terms, ranked):
+def ordered_groupby(order, groupby_terms, ranked, default):
     """ORDER BY for the groups of a read_group, selection fields in their own order rather than by
     key: rungs up the ladder, tiers up the pyramid (alphabetically, "advocate" would come first).
 
-    `groupby_terms`: {groupby spec: SQL expression} as `_read_group_orderby` receives them;
-    `ranked`: {field name: [keys in order]}. None when no ranked field is grouped (then Odoo's
-    own order applies).
+    `order` and `groupby_terms` as `_read_group_orderby` receives them ({groupby spec: SQL}),
+    `ranked`: {field name: [keys in order]}, `default(part)`: Odoo's own SQL for one part of the
+    order. None when no part orders by a ranked field (then Odoo's own order applies).
     """
-    if not ranked.keys() & groupby_terms.keys():
+    parts = [part.strip() for part in (order or ",".join(groupby_terms)).split(",") if part.strip()]
+    if not any(part.split()[0] in ranked for part in parts):
         return None
     terms = []
-    for spec, expression in groupby_terms.items():
-        keys = ranked.get(spec)
-        if keys:
-            cases = SQL(" ").join(SQL("WHEN %s THEN %s", key, rank) for rank, key in enumerate(keys))
-            terms.append(SQL("CASE %s %s END", expression, cases))
+    for part in parts:
+        words = part.split()
+        spec, direction = words[0], (words[1].upper() if len(words) > 1 else "ASC")
+        if spec in ranked and spec in groupby_terms and len(words) <= 2 and direction in ("ASC", "DESC"):
+            cases = SQL(" ").join(SQL("WHEN %s THEN %s", key, rank) for rank, key in enumerate(ranked[spec]))
+            terms.append(SQL("CASE %s %s END %s", groupby_terms[spec], cases, SQL(direction)))
         else:
-            terms.append(expression)
+            terms.append(default(part))
     return SQL(", ").join(terms)

@@ -248,7 +248,7 @@ class CrmComplaint(models.Model):
         if reopening or SLA_INPUTS & vals.keys():
             self._sla_refresh()
         if closing or reopening or "partner_id" in vals:
-            (self.commercial_partner_id | customers)._lifecycle_recompute()
+            (self.commercial_partner_id | customers)._lifecycle_recompute_later()
         return result
 
     @api.model
@@ -286,7 +286,7 @@ class CrmComplaint(models.Model):
 
     def _refresh_customer_lifecycle(self):
         """Open complaints keep a customer below supporter: their customers' rungs change."""
-        self.commercial_partner_id._lifecycle_recompute()
+        self.commercial_partner_id._lifecycle_recompute_later()
 
     # ------------------------------------------------------------------ SLA
     def _sla_state_at(self, now):

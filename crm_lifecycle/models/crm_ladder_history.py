@@ -54,9 +54,11 @@ class CrmLadderHistory(models.Model):
 
     @api.model
     def _read_group_orderby(self, order, groupby_terms, query):
-        if not order and (ranked := ordered_groupby(groupby_terms, RANKED_SELECTIONS)):
-            return ranked
-        return super()._read_group_orderby(order, groupby_terms, query)
+        def default(part):
+            return super(CrmLadderHistory, self)._read_group_orderby(part, groupby_terms, query)
+
+        ranked = ordered_groupby(order, groupby_terms, RANKED_SELECTIONS, default)
+        return super()._read_group_orderby(order, groupby_terms, query) if ranked is None else ranked
 
     @api.depends("from_stage", "to_stage")
     def _compute_direction(self):

@@ -524,7 +524,7 @@ SELECT percentile_disc(%(fractions)s::float8[]) WITHIN GROUP (ORDER BY revenue) 
         Partner = self.env["res.partner"]
         columns = list(updates[0][1])
         moved = {pid: (row, new) for pid, row, new in moves}
-        # {partner: (history row, date)} of the moves this transaction recorded
+        # {partner: (history row, date)} of the moves this request recorded (until it commits)
         recorded = self.env.cr.precommit.data.setdefault("crm_lifecycle.moved", {})
         again = self._amend_moves_of_this_transaction(
             [m for m in moves if recorded.get(m[0], (0, None))[1] == moved_at], recorded, updates
@@ -578,13 +578,13 @@ RETURNING partner_id, id
             self.env["crm.ladder.history"].invalidate_model()
 
     def _amend_moves_of_this_transaction(self, moves, recorded, updates):
-        """The partners of `moves` moved earlier in this transaction (`recorded`: their history rows):
+        """The partners of `moves` moved earlier in this request (`recorded`: their history rows):
         amend that move to the new rung, or remove it if the partner is back where it started (and
         give back its date in the rung).
 
         Returns the partners handled here. Rare (a computation that runs twice for a partner before
-        its transaction commits), so it costs nothing when there are none. The rows are read again:
-        a savepoint may have rolled them back.
+        its request commits), so it costs no query when there are none. The rows are read again: a
+        savepoint may have rolled them back.
         """
         if not moves:
             return set()
@@ -597,12 +597,10 @@ RETURNING partner_id, id
         )
         earlier = {pid: (hid, from_stage) for pid, hid, from_stage in cr.fetchall()}
         values = dict(updates)
-        handled = set()
         for pid, _row, new in moves:
             if pid not in earlier:
                 continue
             hid, from_stage = earlier[pid]
-            handled.add(pid)
             if from_stage == new["ladder_stage"]:
                 cr.execute(SQL("DELETE FROM crm_ladder_history WHERE id = %s", hid))
                 del recorded[pid]
@@ -618,7 +616,7 @@ RETURNING partner_id, id
                         hid,
                     )
                 )
-        return handled
+        return set(earlier)
 
     def _sync_contacts(self, ids):
         """Contacts carry their company's values, as Odoo's own sync of commercial fields would:
@@ -644,23 +642,6 @@ RETURNING partner_id, id
         contacts = Partner.browse([row[0] for row in self.env.cr.fetchall()])
         contacts.invalidate_recordset(SYNCED_COLUMNS)
         contacts.modified(SYNCED_COLUMNS)
-
-    @api.model
-    def _sync_from_companies(self, contacts):
-        """New contacts, or contacts moved to another company, take their company's values."""
-        self.env.flush_all()
-        self.env.cr.execute(
-            SQL(
-                "UPDATE res_partner AS c SET (%s) = (%s) FROM res_partner AS p"
-                " WHERE c.id = ANY(%s) AND p.id = c.commercial_partner_id AND c.id <> p.id RETURNING c.id",
-                SQL(", ").join(SQL.identifier(c) for c in SYNCED_COLUMNS),
-                SQL(", ").join(SQL("p.%s", SQL.identifier(c)) for c in SYNCED_COLUMNS),
-                contacts.ids,
-            )
-        )
-        synced = contacts.browse([row[0] for row in self.env.cr.fetchall()])
-        synced.invalidate_recordset(SYNCED_COLUMNS)
-        synced.modified(SYNCED_COLUMNS)
 
     def _track_moves(self, moves):
         """The chatter says when a partner whose rung was known changed rung: once per transaction,

@@ -4,7 +4,7 @@ from odoo.exceptions import AccessError
 from ..lib.ladder import LADDER_SELECTION, LIFECYCLE_SELECTION, RELATIONSHIP_SELECTION, TIER_SELECTION
 from ..lib.reasons import EnvRenderer, render_ladder_reason, render_relationship_reason, render_tier_reason
 from ..lib.sql import ordered_groupby
-from .lifecycle_engine import COMMERCIAL_DOMAIN, ENGINE_COLUMNS, engine_writes_allowed
+from .lifecycle_engine import COMMERCIAL_DOMAIN, ENGINE_COLUMNS, SYNCED_COLUMNS, engine_writes_allowed
 
 MANAGER_GROUP = "crm_lifecycle.crm_lifecycle_group_manager"
 # A manager's decisions about a customer (the rung itself is set through the override wizard)
@@ -183,13 +183,15 @@ class ResPartner(models.Model):
     def _commercial_fields(self):
         # contacts show their company's rung, tier and stage (kept in sync like the VAT number; Odoo
         # syncs them as superuser, the engine in SQL)
-        return [*super()._commercial_fields(), "ladder_stage", "value_tier", "relationship_type", "lifecycle_stage"]
+        return [*super()._commercial_fields(), *SYNCED_COLUMNS]
 
     @api.model
     def _read_group_orderby(self, order, groupby_terms, query):
-        if not order and (ranked := ordered_groupby(groupby_terms, RANKED_SELECTIONS)):
-            return ranked
-        return super()._read_group_orderby(order, groupby_terms, query)
+        def default(part):
+            return super(ResPartner, self)._read_group_orderby(part, groupby_terms, query)
+
+        ranked = ordered_groupby(order, groupby_terms, RANKED_SELECTIONS, default)
+        return super()._read_group_orderby(order, groupby_terms, query) if ranked is None else ranked
 
     # ------------------------------------------------------------------ computes
     @api.depends("ladder_since")
