@@ -36,9 +36,12 @@ Odoo, gives each a value tier from real margin, and explains why in plain words.
         "data/ir_cron_data.xml",
         "data/ir_actions_server_data.xml",
         "data/crm_complaint_data.xml",
+        "data/crm_care_data.xml",
         "wizard/crm_ladder_override_views.xml",
         "wizard/crm_complaint_review_views.xml",
         "views/res_partner_views.xml",
+        "views/crm_care_rule_views.xml",
+        "views/crm_care_log_views.xml",
         "views/crm_ladder_history_views.xml",
         "views/crm_lead_views.xml",
         "views/crm_complaint_views.xml",
@@ -52,6 +55,7 @@ Odoo, gives each a value tier from real margin, and explains why in plain words.
     ],
     "demo": [
         "demo/res_partner_demo.xml",
+        "demo/crm_care_demo.xml",
     ],
     "assets": {
         "web.assets_frontend": [

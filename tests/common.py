@@ -106,14 +106,25 @@ class LifecycleCase(TransactionCase):
         return self.today - relativedelta(months=months, days=days)
 
     def order(
-        self, partner, months_ago=0, days_ago=0, qty=1, price=None, invoice=True, paid=True, due_days=30, defer=False
+        self,
+        partner,
+        months_ago=0,
+        days_ago=0,
+        qty=1,
+        price=None,
+        invoice=True,
+        paid=True,
+        due_days=30,
+        defer=False,
+        on=None,
     ):
-        """A confirmed sale order dated in the past, invoiced and paid unless told otherwise.
+        """A confirmed sale order dated in the past (or `on` that day), invoiced and paid unless told
+        otherwise.
 
         `defer`: as a bulk import would, leave the lifecycle to the next computation.
         """
         env = self.env(context=dict(self.env.context, lifecycle_defer=True)) if defer else self.env
-        day = self.ago(months_ago, days_ago)
+        day = on or self.ago(months_ago, days_ago)
         line = {"product_id": self.product.id, "product_uom_qty": qty}
         if price is not None:
             line["price_unit"] = price

@@ -1,6 +1,10 @@
 from . import (
     account_move,
     account_partial_reconcile,
+    crm_care_holiday,
+    crm_care_log,
+    crm_care_occasion,
+    crm_care_rule,
     crm_complaint,
     crm_complaint_sla,
     crm_complaint_stage,

@@ -30,14 +30,13 @@ class CrmLadderHistory(models.Model):
     to_stage = fields.Selection(LADDER_SELECTION, "To", required=True)
     direction = fields.Selection(
         [("initial", "First placement"), ("up", "Up"), ("down", "Down")],
-        string="Direction",
         compute="_compute_direction",
         store=True,
         precompute=True,
     )
-    date = fields.Datetime("Date", required=True, default=fields.Datetime.now, index=True)
+    date = fields.Datetime(required=True, default=fields.Datetime.now, index=True)
     source = fields.Selection(
-        [("automatic", "Computed"), ("manual", "Set by a manager")], "Source", required=True, default="automatic"
+        [("automatic", "Computed"), ("manual", "Set by a manager")], required=True, default="automatic"
     )
     user_id = fields.Many2one(
         "res.users", "By", default=lambda self: self.env.user, help="The manager who set the rung; empty when computed."
@@ -46,7 +45,6 @@ class CrmLadderHistory(models.Model):
     reason = fields.Text("Why", compute="_compute_reason")
     company_id = fields.Many2one(
         "res.company",
-        "Company",
         required=True,
         index=True,
         help="The company whose books placed the customer on this rung.",

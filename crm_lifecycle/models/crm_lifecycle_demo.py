@@ -61,6 +61,22 @@ DEMO_COMPLAINTS = [
 ]  # fmt: skip
 
 
+# where the demo customers are (their cities): the holiday care rules greet them by country and state
+DEMO_PLACES = {
+    "res_partner_harbor_bakery_demo": ("US", "OR"),
+    "res_partner_lotus_tea_demo": ("CN", None),
+    "res_partner_blue_ridge_demo": ("US", "NC"),
+    "res_partner_northwind_demo": ("US", "WA"),
+    "res_partner_maple_leaf_demo": ("CA", "ON"),
+    "res_partner_sunrise_dental_demo": ("CN", None),
+    "res_partner_riverbend_cafe_demo": ("CN", None),
+    "res_partner_golden_gate_demo": ("US", "CA"),
+    "res_partner_crescent_demo": ("CN", None),
+}
+DEMO_FIRST_NAMES = ["Emma", "Liam", "Wang Fang", "Noah", "Li Na", "Olivia", "Zhang Wei", "Ava", "Chen Jing", "Mason",
+                    "Sophia", "Liu Yang", "Lucas", "Mia", "Zhao Lei", "Ethan", "Huang Min", "Amelia"]  # fmt: skip
+
+
 class CrmLifecycleDemo(models.AbstractModel):
     _name = "crm.lifecycle.demo"
     _description = "Customer Lifecycle demo data"
@@ -158,3 +174,89 @@ class CrmLifecycleDemo(models.AbstractModel):
                 complaint.rating_apply(rating, token=complaint._rating_get_access_token(), feedback="Thank you")
         # what the SLA cron would have done by now: warnings and escalations
         self.env["crm.complaint"]._cron_check_sla()
+
+    @api.model
+    def _create_demo_care(self):
+        """Care rules of every kind, and demo contacts with birthdays spread over the year (one every
+        five days or so), so that a rule's preview has someone on any day."""
+        Partner = self.env["res.partner"].with_context(lifecycle_defer=True)
+        customers = Partner
+        for xmlid, (country_code, state_code) in DEMO_PLACES.items():
+            partner = self.env.ref(f"crm_lifecycle.{xmlid}")
+            country = self.env["res.country"].search([("code", "=", country_code)], limit=1)
+            state = country.state_ids.filtered(lambda s, code=state_code: s.code == code)[:1] if state_code else False
+            partner.write({"country_id": country.id, "state_id": state.id if state else False})
+            customers |= partner
+        start = fields.Date.context_today(self).replace(month=1, day=1)
+        customers = customers.sorted("id")
+        Partner.create(
+            [
+                {
+                    "name": DEMO_FIRST_NAMES[index % len(DEMO_FIRST_NAMES)],
+                    "parent_id": customers[index % len(customers)].id,
+                    "email": f"care.demo.{index}@example.com",
+                    "mobile": f"+1 555 01{index:02d}",
+                    "birthdate_date": (start + relativedelta(days=5 * index)).replace(year=1970 + index % 30),
+                }
+                for index in range(74)  # 74 x 5 days: the whole year
+            ]
+        )
+        Rule = self.env["crm.care.rule"]
+        Holiday = self.env["crm.care.holiday"]
+        china, usa = (self.env["res.country"].search([("code", "=", code)], limit=1) for code in ("CN", "US"))
+        call = self.env.ref("mail.mail_activity_data_call")
+        Rule.create(
+            [
+                {
+                    "name": "Birthday greetings",
+                    "trigger": "birthday",
+                    "mail_template_id": self.env.ref("crm_lifecycle.mail_template_care_birthday").id,
+                    "control_percent": 10.0,
+                },
+                {
+                    "name": "Spring Festival greetings (China)",
+                    "trigger": "holiday",
+                    "holiday_country_id": china.id,
+                    "holiday_id": Holiday.search(
+                        [("country_id", "=", china.id), ("key", "=", "Chinese New Year (Spring Festival)")], limit=1
+                    ).id,
+                    "days_ahead": 2,
+                    "audience_country_ids": [Command.set(china.ids)],
+                    "mail_template_id": self.env.ref("crm_lifecycle.mail_template_care_spring_festival_demo").id,
+                },
+                {
+                    "name": "Thanksgiving (United States)",
+                    "trigger": "holiday",
+                    "holiday_country_id": usa.id,
+                    "holiday_id": Holiday.search(
+                        [("country_id", "=", usa.id), ("key", "=", "Thanksgiving Day")], limit=1
+                    ).id,
+                    "audience_country_ids": [Command.set(usa.ids)],
+                    "mail_template_id": self.env.ref("crm_lifecycle.mail_template_care_greetings").id,
+                },
+                {
+                    "name": "Win back after 90 quiet days",
+                    "trigger": "inactivity",
+                    "inactivity_days": 90,
+                    "inactivity_factor": 3.0,
+                    "audience_min_rung": "customer",
+                    "activity_type_id": call.id,
+                    "activity_summary": "Call: we have not heard from them for a while",
+                    "control_percent": 20.0,
+                },
+                {
+                    "name": "Follow-up call a week after a complaint",
+                    "trigger": "complaint_closed",
+                    "delay_days": 7,
+                    "activity_type_id": call.id,
+                    "activity_summary": "Call: is everything fine since the complaint?",
+                },
+                {
+                    "name": "Welcome to our clients",
+                    "trigger": "rung_up",
+                    "rung": "client",
+                    "mail_template_id": self.env.ref("crm_lifecycle.mail_template_care_greetings").id,
+                    "active": False,
+                },
+            ]
+        )

@@ -63,6 +63,14 @@ class ResCompany(models.Model):
         "Relationship: minimum contacts engaged", default=2, groups="base.group_user"
     )
 
+    # Care: at most one care message per N days to a customer, across all rules
+    lifecycle_care_cap_days = fields.Integer(
+        "Care: at most one message every (days)",
+        default=7,
+        help="A customer gets at most one care e-mail or SMS in this many days, whatever the rules (0: no limit).",
+        groups="base.group_user",
+    )
+
     # The company-wide rankings (top-X% revenue and margin), refreshed at the start of each nightly run
     lifecycle_cutpoints = fields.Json("Lifecycle rankings", copy=False, groups=MANAGER_GROUP)
     lifecycle_cutpoints_date = fields.Datetime("Rankings computed on", copy=False, groups=MANAGER_GROUP)
@@ -80,6 +88,7 @@ class ResCompany(models.Model):
         "lifecycle_relationship_min_tenure_months",
         "lifecycle_relationship_min_orders_per_year",
         "lifecycle_relationship_min_contacts",
+        "lifecycle_care_cap_days",
     )
     def _check_lifecycle_thresholds(self):
         ensure_finite(self, self._lifecycle_rule_fields())

@@ -1,5 +1,6 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError
+from odoo.tools import SQL
 
 from ..lib.ladder import LADDER_SELECTION, LIFECYCLE_SELECTION, RELATIONSHIP_SELECTION, TIER_SELECTION
 from ..lib.reasons import EnvRenderer, render_ladder_reason, render_relationship_reason, render_tier_reason
@@ -168,6 +169,21 @@ class ResPartner(models.Model):
         help="A customer with open complaints is not yet a supporter.",
     )
 
+    # --- care ---
+    # the name and type OCA's partner_contact_birthdate gives it, so that both addons install together
+    birthdate_date = fields.Date("Birthdate")
+    birthday_month = fields.Integer(
+        "Birthday month", compute="_compute_birthday", store=True, index="btree_not_null", groups=INTERNAL
+    )
+    birthday_day = fields.Integer("Birthday day", compute="_compute_birthday", store=True, groups=INTERNAL)
+    care_opt_out = fields.Boolean(
+        "No care messages",
+        groups=INTERNAL,
+        tracking=True,
+        help="The customer asked not to receive greetings and care messages (e-mail or SMS), from any rule.",
+    )
+    care_log_ids = fields.One2many("crm.care.log", "partner_id", "Care", groups=INTERNAL, readonly=True)
+
     # --- complaints (for complaint users) ---
     complaint_count = fields.Integer(
         "Complaints", compute="_compute_complaint_stats", groups="crm_lifecycle.crm_lifecycle_group_complaint_user"
@@ -193,7 +209,29 @@ class ResPartner(models.Model):
         ranked = ordered_groupby(order, groupby_terms, RANKED_SELECTIONS, default)
         return super()._read_group_orderby(order, groupby_terms, query) if ranked is None else ranked
 
+    def init(self):
+        result = super().init()
+        # the care rules find birthdays and first-purchase anniversaries by month and day
+        for column in ("birthdate_date", "lifecycle_first_order_date"):
+            self.env.cr.execute(
+                SQL(
+                    "CREATE INDEX IF NOT EXISTS %s ON res_partner ((EXTRACT(MONTH FROM %s)::int),"
+                    " (EXTRACT(DAY FROM %s)::int)) WHERE %s IS NOT NULL",
+                    SQL.identifier(f"res_partner_{column}_month_day_index"),
+                    SQL.identifier(column),
+                    SQL.identifier(column),
+                    SQL.identifier(column),
+                )
+            )
+        return result
+
     # ------------------------------------------------------------------ computes
+    @api.depends("birthdate_date")
+    def _compute_birthday(self):
+        for partner in self:
+            day = partner.birthdate_date
+            partner.birthday_month, partner.birthday_day = (day.month, day.day) if day else (0, 0)
+
     @api.depends("ladder_since")
     def _compute_ladder_days_in_stage(self):
         now = fields.Datetime.now()
@@ -228,6 +266,16 @@ class ResPartner(models.Model):
 
     def action_new_complaint(self):
         return self.env["crm.complaint"]._action_new({"default_partner_id": self.id})
+
+    def action_send_care(self):
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Send care message"),
+            "res_model": "crm.care.send",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_partner_ids": self.ids},
+        }
 
     # ------------------------------------------------------------------ guard
     def _is_lifecycle_manager(self):
@@ -266,7 +314,8 @@ class ResPartner(models.Model):
             for key, value in self.env.context.items()
             if not (key.startswith("default_") and key[8:] in ENGINE_COLUMNS | MANAGER_FIELDS)
         }
-        partners = super(ResPartner, self.with_context(context)).create(vals_list)
+        # (a context without some keys: with_context(**kwargs) can only add them)
+        partners = super(ResPartner, self.with_context(context)).create(vals_list)  # pylint: disable=context-overridden
         # a new referral changes the referrer's figures
         partners.referred_by_id._lifecycle_recompute_later()
         return partners.with_env(self.env)
