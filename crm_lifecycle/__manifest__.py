@@ -37,6 +37,7 @@ Odoo, gives each a value tier from real margin, and explains why in plain words.
         "data/ir_actions_server_data.xml",
         "data/crm_complaint_data.xml",
         "data/crm_care_data.xml",
+        "data/crm_lost_reason_data.xml",
         "wizard/crm_ladder_override_views.xml",
         "wizard/crm_complaint_review_views.xml",
         "views/res_partner_views.xml",

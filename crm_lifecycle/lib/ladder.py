@@ -74,7 +74,14 @@ class Figures:
     targeted_lead_count: int = 0  # open leads marked as targets, no interaction yet
     open_opportunity_count: int = 0
     quotation_count: int = 0
+    revenue_6m: float = 0.0  # the last 6 months, and the 6 before: the trend of the churn risk
+    revenue_prev_6m: float = 0.0
+    last_contact: date | None = None  # the last message or activity done by someone of the company
+    # --- from other sources than the books (the engine's _read_extra_figures) ---
     open_complaint_count: int = 0
+    serious_complaint_count: int = 0  # high or critical, received in the last 12 months
+    rating_avg: float | None = None  # the satisfaction of the complaints rated in the last 12 months
+    reason_counts: dict = field(default_factory=dict)  # {"service": n, ...}: what the last 12 months complained of
 
     @property
     def margin(self):

@@ -243,3 +243,45 @@ def render_relationship_reason(r, data):
                     text = r._("%(count)s contacts engaged (needs %(min)s)", count=p["count"], min=p["min"])
         texts.append(("✓ " if ok else "✗ ") + text)
     return r._("Two of three make a relationship customer: %(checks)s.", checks=_listing(r, texts))
+
+
+def _churn_factor(r, code, p):
+    match code:
+        case "recency":
+            return r._("no order for %(days)s days, usually every %(usual)s", days=p["days"], usual=p["usual"])
+        case "trend":
+            return r._("revenue down %(drop)s%% on the 6 months before", drop=p["drop"])
+        case "overdue":
+            return r._("%(amount)s overdue", amount=r.money(p["amount"]))
+        case "complaints":
+            parts = []
+            if p["open"]:
+                parts.append(
+                    r._("1 open complaint") if p["open"] == 1 else r._("%(count)s open complaints", count=p["open"])
+                )
+            if p["serious"]:
+                parts.append(
+                    r._("1 serious complaint in 12 months")
+                    if p["serious"] == 1
+                    else r._("%(count)s serious complaints in 12 months", count=p["serious"])
+                )
+            return _listing(r, parts)
+        case "rating":
+            return r._("satisfaction %(rating)s of 5", rating=p["rating"])
+        case "no_contact":
+            if p["days"] is None:
+                return r._("nobody of ours in touch yet")
+            return r._("nobody of ours in touch for %(days)s days", days=p["days"])
+    return code
+
+
+def render_churn_reason(r, data):
+    """ "No order for 120 days, usually every 30 (35 points), 1 open complaint... (8 points)." """
+    factors = (data or {}).get("factors")
+    if not factors:
+        return r._("Nothing points to the customer leaving.")
+    items = [
+        r._("%(factor)s (%(points)s points)", factor=_churn_factor(r, code, p), points=p["points"])
+        for code, p in factors
+    ]
+    return _sentence(r, _listing(r, items))

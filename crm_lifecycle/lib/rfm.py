@@ -85,3 +85,28 @@ def segment(r_score, f_score, m_score):
 def segments(r_scores, f_scores, m_scores):
     """The segment keys of many customers (lists or arrays of scores), None for those without a score."""
     return [segment(int(r), int(f), int(m)) for r, f, m in zip(r_scores, f_scores, m_scores, strict=True)]
+
+
+def quintile_thresholds(values, *, higher_is_better=True):
+    """The four values a score is read against, so that one customer is scored without the others:
+    score(w) = 1 + the number of thresholds w is better than, the same as `quintile_scores` gives w
+    among `values` (the company's scored customers). [] when there are none."""
+    kept = np.sort(np.asarray(values, dtype=float) * (1 if higher_is_better else -1))
+    n = kept.size
+    if not n:
+        return []
+    # score >= s  <=>  rank >= floor((s - 1) n / 5) + 1  <=>  value > kept[floor((s - 1) n / 5) - 1]
+    thresholds = []
+    for s in range(2, 6):
+        k = (s - 1) * n // 5
+        thresholds.append(float(kept[k - 1]) if k >= 1 else float("-inf"))
+    return thresholds if higher_is_better else [-t for t in thresholds]
+
+
+def score_from_thresholds(value, thresholds, *, higher_is_better=True):
+    """The 1-5 score of `value` against `quintile_thresholds` (0 without thresholds)."""
+    if not thresholds:
+        return 0
+    if higher_is_better:
+        return 1 + sum(value > t for t in thresholds)
+    return 1 + sum(value < t for t in thresholds)

@@ -29,6 +29,7 @@ from odoo.tools.mail import generate_tracking_message_id
 
 from ..lib.ladder import CUT_FRACTIONS, Figures, classify
 from .crm_ladder_history import ladder_direction
+from .lifecycle_retention import RETENTION_COLUMNS
 
 # Commercial partners: companies, and individuals who do not belong to a company.
 COMMERCIAL_DOMAIN = ["|", ("is_company", "=", True), ("parent_id", "=", False)]
@@ -67,8 +68,9 @@ STATE_COLUMNS = [
     "lifecycle_stage",
     "lifecycle_currency_id",
 ]
-# Written by the engine only (and read-only to everyone else, see res.partner._check_engine_fields)
-ENGINE_COLUMNS = frozenset(STATE_COLUMNS + FIGURE_COLUMNS)
+# Written by the engine only (and read-only to everyone else, see res.partner._check_lifecycle_values);
+# a person may set the churn reason (then kept)
+ENGINE_COLUMNS = frozenset(STATE_COLUMNS + FIGURE_COLUMNS + RETENTION_COLUMNS) - {"churn_reason"}
 # How far the prompt path and a referral chain go in one computation
 MAX_REFERRAL_ROUNDS = 3
 # A nightly batch that met a concurrent update runs again after this
@@ -150,6 +152,8 @@ class CrmLifecycleEngine(models.AbstractModel):
         """An explicit recompute (the manager's button): rank the customers' companies again first."""
         companies = self._companies_of(partners)
         companies._lifecycle_refresh_cutpoints()
+        for company in companies:
+            self.env["crm.lifecycle.retention"]._fit(company)
         return self._recompute(partners)
 
     @api.model
@@ -180,13 +184,24 @@ class CrmLifecycleEngine(models.AbstractModel):
 
         today = as_of or fields.Date.context_today(self)
         moved_at = datetime.combine(as_of, time(12)) if as_of else self.env.cr.now().replace(microsecond=0)
-        updates, moves, synced, referrers = [], [], [], set()
+        updates, moves, synced, referrers, changed = [], [], [], set(), []
         for company_id, company_ids in by_company.items():
             company = self.env["res.company"].sudo().browse(company_id)
             thresholds = company._lifecycle_thresholds()
-            figures = self._read_figures(company, company_ids, thresholds, today)
+            # no purchase for a churn period already (as stored): their churn reason may be proposed
+            quiet_since = today - timedelta(days=company.lifecycle_churn_period_days)
+            quiet = [
+                pid
+                for pid in company_ids
+                if current[pid]["lifecycle_last_order_date"]
+                and current[pid]["lifecycle_last_order_date"] <= quiet_since
+            ]
+            figures = self._read_figures(company, company_ids, thresholds, today, quiet)
             cuts = self._cutpoints(company, figures, as_of)
             currency_id, digits = company.currency_id.id, company.currency_id.decimal_places
+            retention = self.env["crm.lifecycle.retention"]._values(
+                {pid: current[pid] for pid in company_ids}, figures, company, today, digits, as_of
+            )
             for pid in company_ids:
                 row = current[pid]
                 fig = figures.get(pid) or Figures()
@@ -199,8 +214,10 @@ class CrmLifecycleEngine(models.AbstractModel):
                     targeted=row["lifecycle_targeted"],
                 )
                 new = self._new_values(row, fig, placement, currency_id, digits, moved_at, override)
+                new.update(retention[pid])
                 if any(new[col] != row[col] for col in new):
                     updates.append((pid, new))
+                    changed.append((pid, row, new))
                     if new["ladder_stage"] != row["ladder_stage"]:
                         moves.append((pid, row, new))
                     if row["has_contacts"] and any(new[col] != row[col] for col in SYNCED_COLUMNS):
@@ -215,6 +232,8 @@ class CrmLifecycleEngine(models.AbstractModel):
             self._sync_contacts(synced)
         if moves:
             self._track_moves(moves)
+        if changed and not as_of:
+            self.env["crm.lifecycle.retention"]._after_write(changed)
         return len(updates), referrers
 
     # ------------------------------------------------------------------ reads
@@ -243,10 +262,11 @@ class CrmLifecycleEngine(models.AbstractModel):
         The commercial partners are found in the same query: through the ORM, `commercial_partner_id`
         would load every column of the partners into the cache.
         """
-        columns = [*STATE_COLUMNS, *FIGURE_COLUMNS]
+        columns = [*STATE_COLUMNS, *FIGURE_COLUMNS, *RETENTION_COLUMNS]
         self.env.cr.execute(
             SQL(
-                "SELECT id, company_id, ladder_locked, ladder_strategic, lifecycle_targeted, referred_by_id, %s,"
+                "SELECT id, company_id, ladder_locked, ladder_strategic, lifecycle_targeted, referred_by_id,"
+                " churn_reason_manual, %s,"
                 " EXISTS (SELECT 1 FROM res_partner c WHERE c.commercial_partner_id = res_partner.id"
                 " AND c.id <> res_partner.id) AS has_contacts FROM res_partner"
                 # an array, looked up in the primary key (as IN (subquery), the table was read whole)
@@ -259,7 +279,7 @@ class CrmLifecycleEngine(models.AbstractModel):
         names = [d.name for d in self.env.cr.description]
         return {row[0]: dict(zip(names, row, strict=True)) for row in self.env.cr.fetchall()}
 
-    def _read_figures(self, company, ids, thresholds, today):
+    def _read_figures(self, company, ids, thresholds, today, quiet=()):
         """What the books say about each partner: one query for the whole batch."""
         since = today - timedelta(days=365)
         overdue_before = today - timedelta(days=thresholds.overdue_grace_days)
@@ -267,7 +287,7 @@ class CrmLifecycleEngine(models.AbstractModel):
         # the query returns Figures' fields in their order, none NULL but dates: built by position
         assert names[1:] == FIGURE_FIELDS[: len(names) - 1], "the figures query and Figures disagree"
         result = {row[0]: Figures(*row[1:]) for row in rows}
-        for pid, extra in self._read_extra_figures(company, ids, today).items():
+        for pid, extra in self._read_extra_figures(company, ids, today, quiet).items():
             for key, value in extra.items():
                 setattr(result.setdefault(pid, Figures()), key, value)
         return result
@@ -287,26 +307,62 @@ class CrmLifecycleEngine(models.AbstractModel):
         cr.execute(SQL("SELECT set_config('jit', %s, true)", previous))
         return names, rows
 
-    def _read_extra_figures(self, company, ids, today):
+    def _read_extra_figures(self, company, ids, today, quiet=()):
         """Figures from other sources than the books: {partner_id: {Figures field: value}}.
 
-        Complaints open on `today` (received by then, not resolved by then), one query for the batch
-        (extend this for further sources).
+        Complaints (open on `today`, serious and rated ones of the last 12 months, and what they were
+        about), one query for the batch; and the lost reasons of the opportunities of the `quiet`
+        customers (those who may have churned: the reasons propose theirs), one more when there are.
         """
         end_of_day = datetime.combine(today + timedelta(days=1), time.min)
+        since = datetime.combine(today - timedelta(days=365), time.min)
         self.env.cr.execute(
             SQL(
-                "SELECT commercial_partner_id, count(*) FROM crm_complaint"
-                " WHERE commercial_partner_id = ANY(%s) AND company_id = %s AND request_date < %s"
-                " AND (NOT COALESCE(is_closed, false) OR resolved_date >= %s)"
-                " GROUP BY commercial_partner_id",
-                ids,
-                company.id,
-                end_of_day,
+                """
+SELECT commercial_partner_id,
+       count(*) FILTER (WHERE NOT COALESCE(is_closed, false) OR resolved_date >= %(end)s),
+       count(*) FILTER (WHERE severity IN ('high', 'critical') AND request_date >= %(since)s),
+       avg(rating_last_value) FILTER (WHERE rating_last_value > 0 AND request_date >= %(since)s),
+       count(*) FILTER (WHERE category IN ('service', 'delivery') AND request_date >= %(since)s),
+       count(*) FILTER (WHERE category = 'price' AND request_date >= %(since)s),
+       count(*) FILTER (WHERE category = 'product' AND request_date >= %(since)s)
+  FROM crm_complaint
+ WHERE commercial_partner_id = ANY(%(ids)s) AND company_id = %(company)s AND request_date < %(end)s
+ GROUP BY commercial_partner_id
+                """,
+                ids=ids,
+                company=company.id,
+                end=end_of_day,
+                since=since,
+            )
+        )
+        result = {}
+        for pid, open_count, serious, rating, service, price, product in self.env.cr.fetchall():
+            result[pid] = {
+                "open_complaint_count": open_count,
+                "serious_complaint_count": serious,
+                "rating_avg": float(rating) if rating is not None else None,
+                "reason_counts": {"service": service, "price": price, "product": product},
+            }
+        # opportunities lost in the last 12 months, by the churn reason of their lost reason: only what
+        # proposes the reason of a churned customer (none on the prompt path of a buying customer)
+        if not quiet:
+            return result
+        self.env.cr.execute(
+            SQL(
+                "SELECT p.commercial_partner_id, r.churn_reason, count(*) FROM crm_lead l"
+                " JOIN res_partner p ON p.id = l.partner_id JOIN crm_lost_reason r ON r.id = l.lost_reason_id"
+                " WHERE p.commercial_partner_id = ANY(%s) AND NOT l.active AND r.churn_reason IS NOT NULL"
+                " AND l.date_closed >= %s AND l.date_closed < %s GROUP BY p.commercial_partner_id, r.churn_reason",
+                quiet,
+                since,
                 end_of_day,
             )
         )
-        return {pid: {"open_complaint_count": count} for pid, count in self.env.cr.fetchall()}
+        for pid, reason, count in self.env.cr.fetchall():
+            counts = result.setdefault(pid, {}).setdefault("reason_counts", {})
+            counts[reason] = counts.get(reason, 0) + count
+        return result
 
     def _figures_query(self, company_id, ids, today, since, overdue_before):
         return SQL(
@@ -372,7 +428,10 @@ WITH members AS MATERIALIZED (
            sum(amount_untaxed_signed) AS revenue,
            sum(amount_untaxed_signed) FILTER (WHERE invoice_date >= %(since)s) AS revenue_12m,
            sum(cost) AS cost, sum(cost) FILTER (WHERE invoice_date >= %(since)s) AS cost_12m,
-           count(*) FILTER (WHERE move_type = 'out_refund' AND invoice_date >= %(since)s) AS credit_count_12m
+           count(*) FILTER (WHERE move_type = 'out_refund' AND invoice_date >= %(since)s) AS credit_count_12m,
+           sum(amount_untaxed_signed) FILTER (WHERE invoice_date >= %(half)s) AS revenue_6m,
+           sum(amount_untaxed_signed) FILTER (WHERE invoice_date >= %(since)s AND invoice_date < %(half)s)
+               AS revenue_prev_6m
       FROM moves GROUP BY pid
 ), overdue_figures AS (
     -- each instalment by its own due date, as the aged receivable shows it
@@ -388,6 +447,26 @@ WITH members AS MATERIALIZED (
       FROM res_partner r
      WHERE r.referred_by_id = ANY(%(ids)s) AND r.active AND r.id = r.commercial_partner_id
      GROUP BY r.referred_by_id
+), contact_figures AS (
+    -- the last message or activity done by a user of the company on the customer, its leads or orders
+    SELECT c.pid, max(c.day) AS last_contact
+      FROM (
+        SELECT m.pid, msg.date::date AS day, msg.author_id
+          FROM members m JOIN mail_message msg ON msg.model = 'res.partner' AND msg.res_id = m.id
+         WHERE msg.message_type IN ('comment', 'email')
+        UNION ALL
+        SELECT m.pid, msg.date::date, msg.author_id
+          FROM members m JOIN crm_lead l ON l.partner_id = m.id
+          JOIN mail_message msg ON msg.model = 'crm.lead' AND msg.res_id = l.id
+         WHERE msg.message_type IN ('comment', 'email')
+        UNION ALL
+        SELECT o.pid, msg.date::date, msg.author_id
+          FROM so_rows o JOIN mail_message msg ON msg.model = 'sale.order' AND msg.res_id = o.id
+         WHERE msg.message_type IN ('comment', 'email')
+      ) c
+      JOIN res_users u ON u.partner_id = c.author_id AND NOT u.share
+     WHERE c.day <= %(today)s
+     GROUP BY c.pid
 ), lead_figures AS (
     SELECT rp.pid,
            count(*) FILTER (WHERE c.type = 'lead' AND NOT COALESCE(c.lifecycle_targeted, false)) AS open_lead_count,
@@ -411,7 +490,9 @@ SELECT p.id AS pid,  -- then the fields of Figures, in their order
        COALESCE(pf.contact_count, 0) AS contact_count, COALESCE(lf.open_lead_count, 0) AS open_lead_count,
        COALESCE(lf.targeted_lead_count, 0) AS targeted_lead_count,
        COALESCE(lf.open_opportunity_count, 0) AS open_opportunity_count,
-       COALESCE(q.quotation_count, 0) AS quotation_count
+       COALESCE(q.quotation_count, 0) AS quotation_count,
+       COALESCE(mf.revenue_6m, 0) AS revenue_6m, COALESCE(mf.revenue_prev_6m, 0) AS revenue_prev_6m,
+       cf.last_contact
   FROM unnest(%(ids)s::int[]) AS p(id)
   LEFT JOIN purchase_figures pf ON pf.pid = p.id
   LEFT JOIN move_figures mf ON mf.pid = p.id
@@ -419,11 +500,13 @@ SELECT p.id AS pid,  -- then the fields of Figures, in their order
   LEFT JOIN referral_figures rf ON rf.pid = p.id
   LEFT JOIN lead_figures lf ON lf.pid = p.id
   LEFT JOIN quotes q ON q.pid = p.id
+  LEFT JOIN contact_figures cf ON cf.pid = p.id
             """,
             ids=ids,
             company=company_id,
             today=today,
             since=since,
+            half=today - timedelta(days=182),
             overdue_before=overdue_before,
             signed_cost=SIGNED_COST,
         )
@@ -749,10 +832,14 @@ RETURNING partner_id, id
 
     def _run_batch(self, run, batch_size):
         Partner = self.env["res.partner"].sudo()
+        companies = self.env["res.company"].sudo().search([])
+        Retention = self.env["crm.lifecycle.retention"]
         if not run.cursor:
-            # a new run: rank each company's customers once, before any batch uses the ranking, and
-            # count what it has to do (once: a count per batch cost 25 ms each at 100,000 partners)
-            self.env["res.company"].sudo().search([])._lifecycle_refresh_cutpoints()
+            # a new run: rank each company's customers and fit its models once, before any batch uses
+            # them, and count what it has to do (once: a count per batch cost 25 ms each at 100,000 partners)
+            companies._lifecycle_refresh_cutpoints()
+            for company in companies:
+                Retention._fit(company)
             todo = Partner.search_count(COMMERCIAL_DOMAIN)
         else:
             todo = run.remaining
@@ -761,6 +848,13 @@ RETURNING partner_id, id
         # a short batch was the last; after a full one, at least one more call tells (partners
         # created during the run are processed too, and only make the estimate low)
         remaining = max(todo - len(partners), 1) if len(partners) == batch_size else 0
+        if not remaining:
+            # the first run of all fitted the models before anyone was placed: fit them (every company
+            # that has none) and run once more with them
+            unfitted = companies.filtered(lambda c: not (c.lifecycle_models or {}).get("customers"))
+            if sum(Retention._fit(company)["customers"] for company in unfitted):
+                run._restart()
+                return len(partners), 1
         run._advance(partners[-1].id if remaining else 0, remaining)
         return len(partners), remaining
 

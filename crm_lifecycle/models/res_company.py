@@ -3,6 +3,7 @@ from datetime import timedelta
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, ValidationError
 
+from ..lib.churn import FACTORS
 from ..lib.ladder import Thresholds
 from ..lib.validation import ensure_finite
 
@@ -71,6 +72,56 @@ class ResCompany(models.Model):
         groups="base.group_user",
     )
 
+    # Churn risk: the points of each factor, when a factor counts fully, the levels and the churn period
+    lifecycle_churn_weight_recency = fields.Float(
+        "Churn risk: no order for long",
+        default=35.0,
+        groups="base.group_user",
+        help="Points when the customer has not ordered for the full number of their usual intervals.",
+    )
+    lifecycle_churn_weight_trend = fields.Float(
+        "Churn risk: falling revenue",
+        default=15.0,
+        groups="base.group_user",
+        help="Points when the last 6 months brought nothing, compared with the 6 months before.",
+    )
+    lifecycle_churn_weight_overdue = fields.Float(
+        "Churn risk: overdue invoices", default=10.0, groups="base.group_user"
+    )
+    lifecycle_churn_weight_complaints = fields.Float(
+        "Churn risk: complaints",
+        default=15.0,
+        groups="base.group_user",
+        help="Points for two open complaints, or one open and one serious in 12 months.",
+    )
+    lifecycle_churn_weight_rating = fields.Float("Churn risk: low satisfaction", default=10.0, groups="base.group_user")
+    lifecycle_churn_weight_no_contact = fields.Float(
+        "Churn risk: nobody in touch", default=15.0, groups="base.group_user"
+    )
+    lifecycle_churn_recency_full_ratio = fields.Float(
+        "Churn risk: usual intervals without an order for the full points", default=3.0, groups="base.group_user"
+    )
+    lifecycle_churn_default_interval_days = fields.Integer(
+        "Churn risk: usual interval of a one-time buyer (days)", default=90, groups="base.group_user"
+    )
+    lifecycle_churn_no_contact_days = fields.Integer(
+        "Churn risk: days without contact for the full points", default=90, groups="base.group_user"
+    )
+    lifecycle_churn_low_rating = fields.Float(
+        "Churn risk: satisfaction for the full points (of 5)", default=2.5, groups="base.group_user"
+    )
+    lifecycle_churn_medium_from = fields.Integer("Churn risk: medium from", default=35, groups="base.group_user")
+    lifecycle_churn_high_from = fields.Integer("Churn risk: high from", default=65, groups="base.group_user")
+    lifecycle_churn_period_days = fields.Integer(
+        "Churned after (days without an order)",
+        default=365,
+        groups="base.group_user",
+        help="Or three of the customer's usual intervals between orders, when that is longer.",
+    )
+    # the company-wide statistics of the retention figures (RFM thresholds, BG/NBD, Gamma-Gamma)
+    lifecycle_models = fields.Json("Lifecycle models", copy=False, groups=MANAGER_GROUP)
+    lifecycle_models_date = fields.Datetime("Models fitted on", copy=False, groups=MANAGER_GROUP)
+
     # The company-wide rankings (top-X% revenue and margin), refreshed at the start of each nightly run
     lifecycle_cutpoints = fields.Json("Lifecycle rankings", copy=False, groups=MANAGER_GROUP)
     lifecycle_cutpoints_date = fields.Datetime("Rankings computed on", copy=False, groups=MANAGER_GROUP)
@@ -89,6 +140,19 @@ class ResCompany(models.Model):
         "lifecycle_relationship_min_orders_per_year",
         "lifecycle_relationship_min_contacts",
         "lifecycle_care_cap_days",
+        "lifecycle_churn_weight_recency",
+        "lifecycle_churn_weight_trend",
+        "lifecycle_churn_weight_overdue",
+        "lifecycle_churn_weight_complaints",
+        "lifecycle_churn_weight_rating",
+        "lifecycle_churn_weight_no_contact",
+        "lifecycle_churn_recency_full_ratio",
+        "lifecycle_churn_default_interval_days",
+        "lifecycle_churn_no_contact_days",
+        "lifecycle_churn_low_rating",
+        "lifecycle_churn_medium_from",
+        "lifecycle_churn_high_from",
+        "lifecycle_churn_period_days",
     )
     def _check_lifecycle_thresholds(self):
         ensure_finite(self, self._lifecycle_rule_fields())
@@ -130,6 +194,29 @@ class ResCompany(models.Model):
                 )
             if company.lifecycle_relationship_min_contacts < 1:
                 raise ValidationError(_("A relationship customer needs at least 1 contact engaged."))
+            company._check_churn_rules()
+
+    def _check_churn_rules(self):
+        weights = [self[f"lifecycle_churn_weight_{factor}"] for factor in FACTORS]
+        if not sum(weights):
+            raise ValidationError(_("At least one factor of the churn risk needs a weight above 0."))
+        if self.lifecycle_churn_recency_full_ratio <= 1:
+            raise ValidationError(_("The full points of a long silence come after more than 1 usual interval."))
+        if min(self.lifecycle_churn_default_interval_days, self.lifecycle_churn_no_contact_days) < 1:
+            raise ValidationError(_("The usual interval and the days without contact are 1 day or more."))
+        if not 1 <= self.lifecycle_churn_low_rating < 4:
+            raise ValidationError(_("The low satisfaction of the churn risk is from 1 to less than 4 (of 5)."))
+        if not 0 < self.lifecycle_churn_medium_from < self.lifecycle_churn_high_from <= 100:
+            raise ValidationError(
+                _(
+                    "The churn risk levels must rise: medium from above 0, high from above medium, at most 100"
+                    " (now %(medium)s and %(high)s).",
+                    medium=self.lifecycle_churn_medium_from,
+                    high=self.lifecycle_churn_high_from,
+                )
+            )
+        if self.lifecycle_churn_period_days < 30:
+            raise ValidationError(_("A customer is churned after 30 days without an order at the soonest."))
 
     def _lifecycle_thresholds(self):
         self.ensure_one()

@@ -2,8 +2,16 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
+from ..lib.churn import CHURN_REASON_SELECTION, RISK_LEVEL_SELECTION
 from ..lib.ladder import LADDER_SELECTION, LIFECYCLE_SELECTION, RELATIONSHIP_SELECTION, TIER_SELECTION
-from ..lib.reasons import EnvRenderer, render_ladder_reason, render_relationship_reason, render_tier_reason
+from ..lib.reasons import (
+    EnvRenderer,
+    render_churn_reason,
+    render_ladder_reason,
+    render_relationship_reason,
+    render_tier_reason,
+)
+from ..lib.rfm import SEGMENT_SELECTION
 from ..lib.sql import ordered_groupby
 from .lifecycle_engine import COMMERCIAL_DOMAIN, ENGINE_COLUMNS, SYNCED_COLUMNS, engine_writes_allowed
 
@@ -11,7 +19,9 @@ MANAGER_GROUP = "crm_lifecycle.crm_lifecycle_group_manager"
 # A manager's decisions about a customer (the rung itself is set through the override wizard)
 MANAGER_FIELDS = frozenset({"ladder_locked", "ladder_strategic"})
 # Written by people, and read by the computation: a change recomputes the customer at once
-RECOMPUTE_ON = frozenset({"ladder_strategic", "lifecycle_targeted", "referred_by_id", "active"})
+RECOMPUTE_ON = frozenset(
+    {"ladder_strategic", "lifecycle_targeted", "referred_by_id", "active", "churn_reason", "user_id"}
+)
 # The seller's internal view of a customer: never shown to portal users, even their own company's
 INTERNAL = "base.group_user"
 CREATE_DEFAULTS = {"ladder_stage": "prospect", "value_tier": "lead"}
@@ -169,6 +179,84 @@ class ResPartner(models.Model):
         help="A customer with open complaints is not yet a supporter.",
     )
 
+    # --- retention: churn risk, churn, RFM, lifetime value (computed by the engine) ---
+    lifecycle_purchase_days = fields.Integer(
+        "Purchase days", copy=False, readonly=True, groups=INTERNAL, help="Days with a purchase that was kept."
+    )
+    churn_risk = fields.Integer(
+        "Churn risk",
+        copy=False,
+        readonly=True,
+        groups=INTERNAL,
+        aggregator="avg",
+        help="0 to 100: the sum of the points of what points to the customer leaving (see why). The weights are "
+        "the lifecycle rules'.",
+    )
+    churn_risk_level = fields.Selection(
+        RISK_LEVEL_SELECTION, "Churn risk level", copy=False, readonly=True, groups=INTERNAL
+    )
+    churn_risk_data = fields.Json("Churn risk explanation data", copy=False, readonly=True, groups=INTERNAL)
+    churn_risk_reason = fields.Text("Why this risk", compute="_compute_churn_risk_reason", groups=INTERNAL)
+    churn_warned = fields.Boolean("Warned of the churn risk", copy=False, readonly=True, groups=INTERNAL)
+    churn_date = fields.Date(
+        "Churned on",
+        copy=False,
+        readonly=True,
+        groups=INTERNAL,
+        help="The day the customer had gone a whole churn period without an order (a year, or three of their usual "
+        "intervals if longer). Kept after they come back, for the reports.",
+    )
+    won_back_date = fields.Date(
+        "Won back on", copy=False, readonly=True, groups=INTERNAL, help="The order that brought them back."
+    )
+    churn_reason = fields.Selection(
+        CHURN_REASON_SELECTION,
+        "Churn reason",
+        copy=False,
+        tracking=True,
+        groups=INTERNAL,
+        help="Why the customer left: proposed from their complaints and lost opportunities of the last 12 months; "
+        "a person's choice is kept.",
+    )
+    churn_reason_manual = fields.Boolean("Churn reason set by hand", copy=False, groups=INTERNAL)
+    rfm_recency_score = fields.Integer(
+        "Recency score", copy=False, readonly=True, groups=INTERNAL, help="1 to 5 among the company's customers."
+    )
+    rfm_frequency_score = fields.Integer(
+        "Frequency score", copy=False, readonly=True, groups=INTERNAL, help="1 to 5 among the company's customers."
+    )
+    rfm_monetary_score = fields.Integer(
+        "Monetary score", copy=False, readonly=True, groups=INTERNAL, help="1 to 5 among the company's customers."
+    )
+    rfm_segment = fields.Selection(SEGMENT_SELECTION, "RFM segment", copy=False, readonly=True, groups=INTERNAL)
+    probability_alive = fields.Float(
+        "Probability still active",
+        digits=(16, 2),
+        copy=False,
+        readonly=True,
+        groups=INTERNAL,
+        help="The BG/NBD model's probability that the customer still buys, fitted on the company's customers.",
+    )
+    expected_orders_12m = fields.Float(
+        "Expected orders (12 months)", digits=(16, 2), copy=False, readonly=True, groups=INTERNAL
+    )
+    projected_margin_12m = fields.Monetary(
+        "Projected margin (12 months)",
+        currency_field="lifecycle_currency_id",
+        copy=False,
+        readonly=True,
+        groups=INTERNAL,
+        help="Expected orders times the expected margin per order (Gamma-Gamma model, else their own average).",
+    )
+    lifetime_value = fields.Monetary(
+        "Lifetime value",
+        currency_field="lifecycle_currency_id",
+        copy=False,
+        readonly=True,
+        groups=INTERNAL,
+        help="The margin so far plus the projected margin of the next 12 months.",
+    )
+
     # --- care ---
     # the name and type OCA's partner_contact_birthdate gives it, so that both addons install together
     birthdate_date = fields.Date("Birthdate")
@@ -250,6 +338,15 @@ class ResPartner(models.Model):
             partner.value_tier_reason = render_tier_reason(renderer, data)
             partner.relationship_reason = render_relationship_reason(renderer, data)
 
+    @api.depends("churn_risk_data", "lifecycle_currency_id")
+    @api.depends_context("lang")
+    def _compute_churn_risk_reason(self):
+        for partner in self:
+            renderer = EnvRenderer(self.env, partner.lifecycle_currency_id)
+            partner.churn_risk_reason = (
+                render_churn_reason(renderer, partner.churn_risk_data) if partner.churn_risk_level else False
+            )
+
     def _compute_complaint_stats(self):
         Complaint = self.env["crm.complaint"]
         customers = self.commercial_partner_id
@@ -321,6 +418,9 @@ class ResPartner(models.Model):
         return partners.with_env(self.env)
 
     def write(self, vals):
+        if "churn_reason" in vals and not engine_writes_allowed(self.env):
+            # a person's reason is kept; clearing it gives the proposal back
+            vals = dict(vals, churn_reason_manual=bool(vals["churn_reason"]))
         if ENGINE_COLUMNS & vals.keys() or MANAGER_FIELDS & vals.keys():
             # contacts receive their company's values through Odoo's sync, as superuser
             self._check_lifecycle_values(vals)
