@@ -1,3 +1,4 @@
+import textwrap
 from datetime import timedelta
 
 from markupsafe import Markup
@@ -23,6 +24,8 @@ SLA_INPUTS = {"sla_id", "request_date", "team_id", "complaint_type", "category",
 # An e-mail is stored whole up to this size; beyond, the rest is cut (the original stays attached to
 # the message in the chatter).
 MAX_DESCRIPTION = 100_000
+# how much of a changed resolution the chatter note quotes
+RESOLUTION_NOTE_LENGTH = 300
 
 
 class CrmComplaint(models.Model):
@@ -82,7 +85,8 @@ class CrmComplaint(models.Model):
     is_closed = fields.Boolean(related="stage_id.is_closed", store=True, index=True)
     color = fields.Integer()
     # after the facts: what was done, why it happened, and the review of serious cases
-    resolution = fields.Html(tracking=True)
+    # (no tracking: Odoo cannot track Html fields; a change posts a note instead, see write)
+    resolution = fields.Html()
     root_cause = fields.Text("Root cause")
     action_type = fields.Selection([("corrective", "Corrective"), ("preventive", "Preventive")], "Action")
     review_state = fields.Selection(REVIEW_SELECTION, "Review", default="none", tracking=True, copy=False)
@@ -238,10 +242,13 @@ class CrmComplaint(models.Model):
         closing = self.filtered(lambda c: not c.is_closed) if stage.is_closed else self.browse()
         reopening = self.filtered("is_closed") if "stage_id" in vals and not stage.is_closed else self.browse()
         customers = self.commercial_partner_id
+        resolutions = {complaint.id: complaint.resolution for complaint in self} if "resolution" in vals else {}
         result = super().write(vals)
         if "partner_id" in vals:
             for complaint in self.filtered("partner_id"):
                 complaint.message_subscribe(partner_ids=complaint.partner_id.ids)
+        if resolutions:
+            self._log_resolution_changes(resolutions)
         closing._on_closed()
         if reopening:
             reopening.write({"resolved_date": False, "sla_success": 0.0, "follow_up_date": False})
@@ -250,6 +257,22 @@ class CrmComplaint(models.Model):
         if closing or reopening or "partner_id" in vals:
             (self.commercial_partner_id | customers)._lifecycle_recompute()
         return result
+
+    def _log_resolution_changes(self, before):
+        """A note in the chatter for each changed resolution (Html fields cannot be tracked)."""
+        bodies = {}
+        for complaint in self:
+            text = html2plaintext(complaint.resolution or "").strip()
+            if text == html2plaintext(before[complaint.id] or "").strip():
+                continue
+            if text:
+                quoted = textwrap.shorten(text, RESOLUTION_NOTE_LENGTH, placeholder=" …")
+                body = _("Resolution updated: %(resolution)s", resolution=quoted)
+            else:
+                body = _("Resolution removed.")
+            bodies[complaint.id] = Markup("<p>%s</p>") % body
+        if bodies:
+            self._message_log_batch(bodies=bodies)
 
     @api.model
     def _action_new(self, defaults):
