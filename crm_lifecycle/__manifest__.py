@@ -53,6 +53,9 @@ Odoo, gives each a value tier from real margin, and explains why in plain words.
         "demo/res_partner_demo.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "crm_lifecycle/static/src/scss/crm_complaint.scss",
+        ],
         "web.assets_frontend": [
             "crm_lifecycle/static/src/js/portal_complaint_counter.js",
         ],

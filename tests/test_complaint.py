@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from freezegun import freeze_time
+from lxml import etree
 
 from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
@@ -476,6 +477,38 @@ class TestComplaintFinishing(ComplaintCase):
         self.assertTrue(complaint.is_closed)
         self.assertIn("refunded the shipping", complaint.resolution)
 
+    def test_severity_is_edited_on_the_form_and_in_the_list(self):
+        views = self.env["crm.complaint"].with_user(self.agent).get_views([(False, "form"), (False, "list")])
+        form = etree.fromstring(views["views"]["form"]["arch"])
+        listing = etree.fromstring(views["views"]["list"]["arch"])
+        severity = form.xpath("//field[@name='severity']")[0]
+        self.assertEqual(severity.get("widget"), "selection_badge")
+        self.assertFalse(severity.get("readonly"))
+        column = listing.xpath("//field[@name='severity']")[0]
+        self.assertNotEqual(column.get("widget"), "badge", "a badge cannot be edited in a list")
+        self.assertEqual(listing.get("multi_edit"), "1")
+        self.assertEqual(column.get("decoration-danger"), "severity == 'critical'")
+        # what choosing Critical does
+        complaint = self.complaint()
+        with Form(complaint.with_user(self.agent)) as edit:
+            edit.severity = "critical"
+            self.assertTrue(edit.review_required)
+        self.flush_tracking()
+        self.assertEqual(complaint.severity, "critical")
+
+    def test_review_required_is_written_once(self):
+        Complaint = self.env["crm.complaint"]
+        complaints = Complaint.union(
+            *(self.complaint(severity=level) for level in ("low", "normal", "high", "critical"))
+        )
+        self.assertEqual(complaints.filtered("review_required").mapped("severity"), ["high", "critical"])
+        self.assertEqual(Complaint.search([("id", "in", complaints.ids), ("review_required", "=", True)]).mapped(
+            "severity"), ["critical", "high"])  # fmt: skip
+        self.assertEqual(Complaint.search_count([("id", "in", complaints.ids), ("review_required", "!=", True)]), 2)
+        form = Complaint.get_views([(False, "form")])["views"]["form"]["arch"]
+        self.assertNotIn("'high', 'critical'", form)
+        self.assertIn("not review_required", form)
+
 
 @tagged("post_install", "-at_install", "crm_lifecycle")
 class TestComplaintTours(HttpCase, ComplaintCase):
@@ -489,3 +522,13 @@ class TestComplaintTours(HttpCase, ComplaintCase):
         self.assertTrue(complaint.is_closed)
         self.assertIn("Replaced the machine and refunded the delivery", complaint.resolution)
         self.assertTrue(self.notes(complaint, "Resolution updated: Replaced the machine"))
+
+    def test_an_agent_sets_severities_in_the_list_and_on_the_form(self):
+        one = self.complaint(subject="Tour Severity One")
+        two = self.complaint(subject="Tour Severity Two")
+        self.start_tour(
+            "/odoo/action-crm_lifecycle.crm_complaint_action?view_type=list",
+            "crm_complaint_severity_tour",
+            login=self.agent.login,
+        )
+        self.assertEqual((one.severity, two.severity), ("critical", "high"))

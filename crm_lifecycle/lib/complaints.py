@@ -38,3 +38,5 @@ REVIEW_SELECTION = [
     ("approved", "Approved"),
     ("sent_back", "Sent back"),
 ]
+# complaints of these severities are closed only once a complaints manager approved their resolution
+REVIEWED_SEVERITIES = ("high", "critical")

@@ -11,6 +11,7 @@ from ..lib.complaints import (
     CATEGORY_SELECTION,
     CHANNEL_SELECTION,
     REVIEW_SELECTION,
+    REVIEWED_SEVERITIES,
     SEVERITY_SELECTION,
     SLA_STATUS_SELECTION,
     TYPE_SELECTION,
@@ -19,7 +20,6 @@ from ..lib.complaints import (
 _lt = LazyTranslate(__name__)
 
 COMPLAINT_MANAGER = "crm_lifecycle.crm_lifecycle_group_complaint_manager"
-REVIEWED_SEVERITIES = ("high", "critical")
 SLA_INPUTS = {"sla_id", "request_date", "team_id", "complaint_type", "category", "severity", "company_id"}
 # An e-mail is stored whole up to this size; beyond, the rest is cut (the original stays attached to
 # the message in the chatter).
@@ -89,6 +89,12 @@ class CrmComplaint(models.Model):
     resolution = fields.Html()
     root_cause = fields.Text("Root cause")
     action_type = fields.Selection([("corrective", "Corrective"), ("preventive", "Preventive")], "Action")
+    review_required = fields.Boolean(
+        "Review required",
+        compute="_compute_review_required",
+        search="_search_review_required",
+        help="Serious complaints are closed only once a complaints manager approved their resolution.",
+    )
     review_state = fields.Selection(REVIEW_SELECTION, "Review", default="none", tracking=True, copy=False)
     review_note = fields.Text("Review note", copy=False)
     reviewer_id = fields.Many2one("res.users", "Reviewed by", copy=False)
@@ -134,6 +140,17 @@ class CrmComplaint(models.Model):
     @api.model
     def _read_group_stage_ids(self, stages, domain):
         return stages.search([])
+
+    @api.depends("severity")
+    def _compute_review_required(self):
+        for complaint in self:
+            complaint.review_required = complaint.severity in REVIEWED_SEVERITIES
+
+    def _search_review_required(self, operator, value):
+        if operator not in ("=", "!="):
+            raise NotImplementedError(f"Unsupported search on review_required: {operator}")
+        wanted = (operator == "=") == bool(value)
+        return [("severity", "in" if wanted else "not in", REVIEWED_SEVERITIES)]
 
     @api.depends("partner_id")
     def _compute_partner_contact(self):
@@ -212,7 +229,7 @@ class CrmComplaint(models.Model):
                     _("Write the resolution of %(name)s before closing it: what was done for the customer.",
                       name=complaint.name)
                 )  # fmt: skip
-            if complaint.severity in REVIEWED_SEVERITIES and complaint.review_state != "approved":
+            if complaint.review_required and complaint.review_state != "approved":
                 raise ValidationError(
                     _(
                         "%(name)s is a %(severity)s complaint: a complaints manager must approve its resolution"
