@@ -1,6 +1,6 @@
 {
     "name": "Customer Lifecycle",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Sales/CRM",
     "summary": "Relationship ladder, value tiers and customer lifecycle computed from your own sales, "
     "invoices and payments",

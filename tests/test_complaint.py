@@ -1,6 +1,8 @@
 """Complaints: the desk's daily work, SLAs across weekends, escalation, review, e-mail, rating."""
 
+import importlib.util
 from datetime import datetime
+from pathlib import Path
 
 from freezegun import freeze_time
 from lxml import etree
@@ -63,6 +65,8 @@ class ComplaintCase(LifecycleCase):
             }
         )
         cls.stage_new = cls.env.ref("crm_lifecycle.crm_complaint_stage_new")
+        cls.stage_in_progress = cls.env.ref("crm_lifecycle.crm_complaint_stage_in_progress")
+        cls.stage_waiting = cls.env.ref("crm_lifecycle.crm_complaint_stage_waiting")
         cls.stage_resolved = cls.env.ref("crm_lifecycle.crm_complaint_stage_resolved")
         cls.customer_a = cls.customer("Unhappy Customer Ltd", email="service@unhappy.example.com")
 
@@ -495,6 +499,61 @@ class TestComplaintFinishing(ComplaintCase):
             self.assertTrue(edit.review_required)
         self.flush_tracking()
         self.assertEqual(complaint.severity, "critical")
+
+    def test_in_progress_is_no_answer_and_closing_unanswered_breaches_the_sla(self):
+        with freeze_time(FRIDAY_3PM):
+            complaint = self.complaint()
+        with freeze_time(datetime(2026, 11, 23, 9, 0)):  # Monday, within both targets
+            complaint.with_user(self.agent).write({"stage_id": self.stage_in_progress.id})
+            self.flush_tracking()
+            self.assertFalse(complaint.first_response_date, "working on it is not answering the customer")
+            self.close(complaint)
+            self.flush_tracking()
+        self.assertEqual((complaint.sla_status, complaint.sla_success), ("breached", 0.0))
+        self.assertEqual(len(self.notes(complaint, "closed without any recorded first response")), 1)
+        help_text = self.env["crm.complaint"].fields_get(["sla_status"])["sla_status"]["help"]
+        self.assertIn("closed without any recorded first response", help_text)
+
+    def test_a_stage_that_counts_as_a_response_records_it(self):
+        self.assertTrue(self.stage_waiting.is_response, "the shipped Waiting for customer stage")
+        self.assertFalse(self.stage_in_progress.is_response)
+        with freeze_time(FRIDAY_3PM):
+            complaint = self.complaint()
+        with freeze_time(datetime(2026, 11, 23, 9, 0)):  # 3 working hours later
+            complaint.with_user(self.agent).write({"stage_id": self.stage_waiting.id})
+            self.flush_tracking()
+            self.assertEqual(complaint.first_response_date, datetime(2026, 11, 23, 9, 0))
+            self.assertEqual(complaint.response_hours, 3.0)
+        with freeze_time(datetime(2026, 11, 23, 11, 0)):  # back and forth: the first response stays
+            complaint.write({"stage_id": self.stage_in_progress.id})
+            complaint.write({"stage_id": self.stage_waiting.id})
+            self.close(complaint)
+            self.flush_tracking()
+        self.assertEqual(complaint.first_response_date, datetime(2026, 11, 23, 9, 0))
+        self.assertEqual(complaint.sla_status, "met")
+        self.assertFalse(self.notes(complaint, "without any recorded first response"))
+        arch = self.env["crm.complaint.stage"].get_views([(False, "list")])["views"]["list"]["arch"]
+        self.assertIn('name="is_response"', arch)
+
+    def test_answered_by_phone_is_a_response(self):
+        with freeze_time(FRIDAY_3PM):
+            complaint = self.complaint()
+        with freeze_time(datetime(2026, 11, 23, 8, 30)):
+            complaint.with_user(self.agent).action_mark_responded()
+            self.close(complaint)
+            self.flush_tracking()
+        self.assertEqual(complaint.first_response_date, datetime(2026, 11, 23, 8, 30))
+        self.assertEqual((complaint.sla_status, complaint.sla_success), ("met", 100.0))
+
+    def test_a_database_installed_before_gets_the_response_stage(self):
+        self.stage_waiting.is_response = False
+        path = Path(__file__).resolve().parents[1] / "crm_lifecycle/migrations/18.0.1.1.0/post-migrate.py"
+        spec = importlib.util.spec_from_file_location("crm_lifecycle_migration_18_0_1_1_0", path)
+        migration = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(migration)
+        migration.migrate(self.env.cr, "18.0.1.0.0")
+        self.stage_waiting.invalidate_recordset(["is_response"])
+        self.assertTrue(self.stage_waiting.is_response)
 
     def test_review_required_is_written_once(self):
         Complaint = self.env["crm.complaint"]

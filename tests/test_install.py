@@ -46,7 +46,7 @@ class TestAppsMetadata(TransactionCase):
         self.assertTrue(module.application, "it must be listed as an app")
         self.assertEqual(module.category_id, self.env.ref("base.module_category_sales_crm"))
         self.assertEqual(module.license, "LGPL-3")
-        self.assertEqual(module.latest_version, "18.0.1.0.0")
+        self.assertEqual(module.latest_version, "18.0.1.1.0")
         self.assertTrue(module.summary)
         self.assertEqual(module.icon, "/crm_lifecycle/static/description/icon.png")
         self.assertIn("relationship ladder", module.description_html)

@@ -106,7 +106,16 @@ class CrmComplaint(models.Model):
     resolution_at_risk_date = fields.Datetime(compute="_compute_sla_deadlines", store=True)
     first_response_date = fields.Datetime("First response", readonly=True, copy=False)
     resolved_date = fields.Datetime("Resolved on", readonly=True, copy=False, index=True)
-    sla_status = fields.Selection(SLA_STATUS_SELECTION, "SLA status", readonly=True, copy=False, index=True)
+    sla_status = fields.Selection(
+        SLA_STATUS_SELECTION,
+        "SLA status",
+        readonly=True,
+        copy=False,
+        index=True,
+        help="Met: closed within the SLA's targets, after a recorded first response. A complaint closed without "
+        "any recorded first response (a message to the customer, Answered by phone, or a stage that counts as "
+        "a response) is breached.",
+    )
     sla_next_check = fields.Datetime(readonly=True, copy=False, index=True)
     sla_warned = fields.Boolean(readonly=True, copy=False)
     sla_escalated = fields.Boolean("Escalated", readonly=True, copy=False)
@@ -250,6 +259,7 @@ class CrmComplaint(models.Model):
         for complaint in complaints.filtered("partner_id"):
             complaint.message_subscribe(partner_ids=complaint.partner_id.ids)
         complaints._sla_refresh()
+        complaints.filtered("stage_id.is_response")._mark_responded(fields.Datetime.now())
         complaints.filtered("is_closed")._on_closed()
         complaints._refresh_customer_lifecycle()
         return complaints
@@ -266,6 +276,9 @@ class CrmComplaint(models.Model):
                 complaint.message_subscribe(partner_ids=complaint.partner_id.ids)
         if resolutions:
             self._log_resolution_changes(resolutions)
+        if stage.is_response:
+            # before closing: a stage may be both an answer and the end
+            self._mark_responded(fields.Datetime.now())
         closing._on_closed()
         if reopening:
             reopening.write({"resolved_date": False, "sla_success": 0.0, "follow_up_date": False})
@@ -336,8 +349,12 @@ class CrmComplaint(models.Model):
             return False, False
         responded = self.first_response_date
         if self.is_closed:
-            on_time = (not responded or responded <= self.response_deadline) and (
-                self.resolved_date and self.resolved_date <= self.resolution_deadline
+            # never met without a recorded first response
+            on_time = bool(
+                responded
+                and responded <= self.response_deadline
+                and self.resolved_date
+                and self.resolved_date <= self.resolution_deadline
             )
             return ("met" if on_time else "breached"), False
         waiting_response = not responded
@@ -509,6 +526,13 @@ class CrmComplaint(models.Model):
         self._sla_refresh(now)
         for complaint in self.filtered("sla_id"):
             complaint.sla_success = 100.0 if complaint.sla_status == "met" else 0.0
+        unanswered = self.filtered(lambda c: c.sla_id and not c.first_response_date)
+        if unanswered:
+            reason = Markup("<p>%s</p>") % _(
+                "SLA breached: the complaint was closed without any recorded first response (a message to the"
+                " customer, Answered by phone, or a stage that counts as a response)."
+            )
+            unanswered._message_log_batch(bodies=dict.fromkeys(unanswered.ids, reason))
         for complaint in self.filtered(lambda c: c.stage_id.rating_template_id and c.partner_id):
             complaint.rating_send_request(
                 complaint.stage_id.rating_template_id, lang=complaint.partner_id.lang, force_send=False
