@@ -378,7 +378,7 @@ class TestComplaintMail(ComplaintCase):
             (complaint.team_id, complaint.channel, complaint.subject), (self.team, "email", "Broken again")
         )
         self.assertIn("The machine stopped again.", complaint.description)
-        self.assertFalse(complaint.user_id)
+        self.assertEqual(complaint.user_id, self.leader, "no default owner, no salesperson: the team leader")
         reply = self._mail(
             "Unhappy <service@unhappy.example.com>",
             "<p>Any news?</p>",
@@ -401,6 +401,19 @@ class TestComplaintMail(ComplaintCase):
         self.assertNotIn("<script", complaint.description)
         self.assertNotIn("alert(", complaint.description)
         self.assertLessEqual(len(complaint.description), 100_100)
+
+    def test_an_email_goes_to_the_teams_default_owner_else_the_salesperson(self):
+        self.customer_a.user_id = self.salesman
+        first = self.env["mail.thread"].message_process(
+            None, self._mail("Unhappy <service@unhappy.example.com>", "<p>Late again</p>", message_id="<a@x.example>")
+        )
+        self.assertEqual(self.env["crm.complaint"].browse(first).user_id, self.salesman)
+        self.assertRegex(self.env["crm.complaint"].browse(first).name, r"^CMP/\d{4}/\d{5}$", "not the subject")
+        self.team.complaint_default_user_id = self.other_agent
+        second = self.env["mail.thread"].message_process(
+            None, self._mail("stranger@nowhere.example.com", "<p>Broken</p>", message_id="<b@x.example>")
+        )
+        self.assertEqual(self.env["crm.complaint"].browse(second).user_id, self.other_agent)
 
 
 @tagged("post_install", "-at_install", "crm_lifecycle")
@@ -591,3 +604,32 @@ class TestComplaintTours(HttpCase, ComplaintCase):
             login=self.agent.login,
         )
         self.assertEqual((one.severity, two.severity), ("critical", "high"))
+
+
+@tagged("post_install", "-at_install", "crm_lifecycle")
+class TestComplaintRouting(ComplaintCase):
+    """Complaints that arrive by themselves (portal, e-mail) get an owner; the alias exists from the install."""
+
+    def test_the_owner_chosen_for_a_complaint_that_arrives_by_itself(self):
+        Complaint = self.env["crm.complaint"]
+        self.customer_a.user_id = self.salesman
+        contact = self.env["res.partner"].create({"name": "Nora Buyer", "parent_id": self.customer_a.id})
+        self.assertEqual(Complaint._choose_owner(self.team, contact), self.salesman, "the company's salesperson")
+        self.team.complaint_default_user_id = self.other_agent
+        self.assertEqual(Complaint._choose_owner(self.team, contact), self.other_agent, "the team's rule first")
+        self.team.complaint_default_user_id = False
+        self.salesman.active = False
+        self.assertEqual(Complaint._choose_owner(self.team, contact), self.leader, "else the team leader")
+        self.assertFalse(Complaint._choose_owner(self.other_team, contact), "else nobody")
+        self.salesman.active = True
+        other_company = self.env["res.company"].create({"name": "Elsewhere Co"})
+        self.assertFalse(
+            Complaint._choose_owner(self.other_team, contact, other_company), "only users of the complaint's company"
+        )
+        # an agent recording one keeps it
+        with Form(Complaint.with_user(self.agent)) as form:
+            form.subject = "Called in"
+            form.partner_id = self.customer_a
+        self.assertEqual(form.record.user_id, self.agent)
+        arch = self.env["crm.team"].get_views([(False, "form")])["views"]["form"]["arch"]
+        self.assertIn('name="complaint_default_user_id"', arch)

@@ -332,6 +332,25 @@ class TestComplaintPortal(HttpCase):
         self.assertIn("The subject is too long", response.text)
         self.assertFalse(self._portal_complaints())
 
+    def test_a_new_complaint_goes_to_the_teams_owner_else_the_salesperson(self):
+        users = {
+            "groups": "base.group_user,sales_team.group_sale_salesman,crm_lifecycle.crm_lifecycle_group_complaint_user"
+        }
+        salesperson = new_test_user(self.env, login="portal_test_salesperson", **users)
+        desk_owner = new_test_user(self.env, login="portal_test_desk_owner", **users)
+        self.customer_a.user_id = salesperson
+        self.authenticate(LOGIN_A, LOGIN_A)
+        self._post_new_complaint(subject="First from the portal")
+        first = self._portal_complaints()
+        self.assertEqual(first.user_id, salesperson)
+        self.assertEqual(first.team_id, self.env["crm.complaint"]._default_team(first.company_id))
+        first.team_id.complaint_default_user_id = desk_owner
+        self._post_new_complaint(subject="Second from the portal")
+        second = self._portal_complaints() - first
+        self.assertEqual(second.user_id, desk_owner)
+        # and the owner sees it in the back end
+        self.assertEqual(self.env["crm.complaint"].with_user(desk_owner).search([("id", "=", second.id)]), second)
+
     def test_post_without_csrf_token_is_refused(self):
         self.authenticate(LOGIN_A, LOGIN_A)
         response = self._post_new_complaint(csrf_token="forged")

@@ -231,11 +231,8 @@ class ComplaintPortal(CustomerPortal):
             )
 
         company = user.company_id
-        team = (
-            request.env["crm.team"]
-            .sudo()
-            .search([("use_complaints", "=", True), ("company_id", "in", [company.id, False])], limit=1)
-        )
+        Complaint = request.env["crm.complaint"].sudo()
+        team = Complaint._default_team(company)
         return (
             {
                 "subject": subject,
@@ -247,7 +244,7 @@ class ComplaintPortal(CustomerPortal):
                 "sale_order_id": order.id or False,
                 "company_id": company.id,
                 "team_id": team.id,
-                "user_id": False,
+                "user_id": Complaint._choose_owner(team, partner, company).id,
             },
             "",
             set(),

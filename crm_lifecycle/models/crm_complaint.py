@@ -138,12 +138,26 @@ class CrmComplaint(models.Model):
 
     # ------------------------------------------------------------------ defaults, computes
     @api.model
-    def _default_team(self):
-        company = self.env.company
+    def _default_team(self, company=None):
+        """The team a new complaint goes to: the user's first complaint team in the company, else the
+        company's first complaint team (the portal's and the e-mail's customers have no team)."""
+        company = company or self.env.company
         teams = self.env.user.crm_team_ids.filtered(lambda t: t.use_complaints and t.company_id in (company, False))
         # (the company in the domain also holds under sudo, which skips the teams' company rule)
         return teams[:1] or self.env["crm.team"].search(
             [("use_complaints", "=", True), ("company_id", "in", [company.id, False])], limit=1
+        )
+
+    @api.model
+    def _choose_owner(self, team, partner, company=None):
+        """Who owns a complaint that arrived by itself (portal, e-mail): the team's default owner, else
+        the customer's salesperson, else the team leader; each only when an active internal user of the
+        complaint's company. Nobody when none is."""
+        company = company or team.company_id or self.env.company
+        candidates = (team.complaint_default_user_id, partner.commercial_partner_id.user_id, team.user_id)
+        return next(
+            (user for user in candidates if user.active and not user.share and company in user.company_ids),
+            self.env["res.users"],
         )
 
     @api.model
@@ -608,19 +622,26 @@ class CrmComplaint(models.Model):
     # ------------------------------------------------------------------ mail
     @api.model
     def message_new(self, msg_dict, custom_values=None):
-        """An e-mail to a team's complaint alias opens a complaint; the sender's partner if known."""
+        """An e-mail to a team's complaint alias opens a complaint; the sender's partner if known, the owner
+        chosen as for the portal's complaints (_choose_owner)."""
         body = msg_dict.get("body") or ""
         if len(body) > MAX_DESCRIPTION:
             body = body[:MAX_DESCRIPTION]
         defaults = {
+            # the reference from the sequence (mail.thread would name the record after the subject)
+            "name": _("New"),
             "subject": msg_dict.get("subject") or _("No subject"),
             "email_from": msg_dict.get("from"),
             "partner_id": msg_dict.get("author_id") or False,
             "channel": "email",
             "description": body,
-            "user_id": False,
         }
         defaults.update(custom_values or {})
+        if "user_id" not in defaults:
+            company = self.env["res.company"].browse(defaults.get("company_id")) or self.env.company
+            team = self.env["crm.team"].browse(defaults.get("team_id")) or self._default_team(company)
+            partner = self.env["res.partner"].browse(defaults["partner_id"])
+            defaults.update(team_id=team.id, user_id=self._choose_owner(team, partner, company).id)
         return super(CrmComplaint, self.with_context(default_user_id=False)).message_new(msg_dict, defaults)
 
     def _message_get_suggested_recipients(self):

@@ -14,6 +14,14 @@ class CrmTeam(models.Model):
         help="E-mails sent to this address open a complaint for this team; replies thread onto it.",
     )
     complaint_alias_email = fields.Char("Complaint e-mail", related="complaint_alias_id.display_name")
+    complaint_default_user_id = fields.Many2one(
+        "res.users",
+        "Default owner",
+        domain="[('share', '=', False)]",
+        check_company=True,
+        help="Owns the complaints that arrive from the portal and by e-mail. When empty: the customer's "
+        "salesperson, else the team leader.",
+    )
     complaint_escalation_reassign = fields.Boolean(
         "Reassign breached complaints", help="When its SLA is breached, a complaint goes to the team leader."
     )
