@@ -1,5 +1,6 @@
 """Complaints: the desk's daily work, SLAs across weekends, escalation, review, e-mail, rating."""
 
+import ast
 import importlib.util
 from datetime import datetime
 from pathlib import Path
@@ -633,3 +634,31 @@ class TestComplaintRouting(ComplaintCase):
         self.assertEqual(form.record.user_id, self.agent)
         arch = self.env["crm.team"].get_views([(False, "form")])["views"]["form"]["arch"]
         self.assertIn('name="complaint_default_user_id"', arch)
+
+    def test_the_default_sales_team_has_an_alias_from_the_install(self):
+        team = self.env.ref("sales_team.team_sales_department")
+        alias = team.complaint_alias_id
+        self.assertEqual(alias.alias_name, "complaints")
+        self.assertEqual(alias.alias_model_id.model, "crm.complaint")
+        self.assertEqual(ast.literal_eval(alias.alias_defaults)["team_id"], team.id)
+        self.assertEqual((alias.alias_parent_model_id.model, alias.alias_parent_thread_id), ("crm.team", team.id))
+        self.assertEqual(team.complaint_alias_name, "complaints")
+
+    def test_the_install_takes_the_next_free_alias_name(self):
+        taken = self.env.ref("sales_team.team_sales_department").complaint_alias_id
+        teams = self.env["crm.team"].create([{"name": f"Desk {i}", "use_complaints": True} for i in (1, 2)])
+        teams._complaint_alias_setup()
+        self.assertEqual(teams.complaint_alias_id.mapped("alias_name"), ["complaints-1", "complaints-2"])
+        self.assertEqual(teams.complaint_alias_id.alias_domain_id, taken.alias_domain_id)
+        teams[0]._complaint_alias_setup()  # again: a team keeps the alias it has
+        self.assertEqual(teams[0].complaint_alias_name, "complaints-1")
+        # the first alias domain takes in the aliases without one; its catchall name is not free either
+        domain = self.env["mail.alias.domain"].create({"name": "help.example.com"})
+        self.assertEqual(taken.alias_domain_id, domain)
+        domain.catchall_alias = "complaints-3"
+        self.company.alias_domain_id = domain
+        self.team._complaint_alias_setup()
+        self.assertEqual(self.team.complaint_alias_email, "complaints-4@help.example.com")
+        self.assertEqual(self.team.complaint_alias_domain_id, domain)
+        arch = self.env["crm.team"].get_views([(False, "form")])["views"]["form"]["arch"]
+        self.assertIn('name="complaint_alias_domain_id"', arch)

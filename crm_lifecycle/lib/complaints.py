@@ -40,3 +40,12 @@ REVIEW_SELECTION = [
 ]
 # complaints of these severities are closed only once a complaints manager approved their resolution
 REVIEWED_SEVERITIES = ("high", "critical")
+
+
+def next_free_name(name, taken):
+    """`name`, or the first of `name-1`, `name-2`... that is not in `taken`."""
+    candidate, number = name, 0
+    while candidate in taken:
+        number += 1
+        candidate = f"{name}-{number}"
+    return candidate

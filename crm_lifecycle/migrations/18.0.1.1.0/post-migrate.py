@@ -1,7 +1,9 @@
-"""18.0.1.1.0: the shipped "Waiting for customer" stage counts as the first response.
+"""18.0.1.1.0: what a fresh install has since this version, given to databases installed before it.
 
-Its record is in a noupdate block of data/crm_complaint_data.xml, so an update does not set the new
-flag on databases installed before it existed.
+- The shipped "Waiting for customer" stage counts as the first response: its record is in a noupdate
+  block of data/crm_complaint_data.xml, so an update does not set the new flag.
+- E-mail intake: when no alias opens complaints yet, the default sales team gets one, as at install
+  (the data file's function runs at install only).
 """
 
 from odoo import SUPERUSER_ID, api
@@ -12,3 +14,6 @@ def migrate(cr, version):
     stage = env.ref("crm_lifecycle.crm_complaint_stage_waiting", raise_if_not_found=False)
     if stage:
         stage.is_response = True
+    team = env.ref("sales_team.team_sales_department", raise_if_not_found=False)
+    if team and not env["mail.alias"].search_count([("alias_model_id.model", "=", "crm.complaint")], limit=1):
+        team._complaint_alias_setup()
