@@ -47,6 +47,7 @@ Odoo, gives each a value tier from real margin, and explains why in plain words.
         "views/account_move_views.xml",
         "views/crm_complaint_portal_templates.xml",
         "views/res_config_settings_views.xml",
+        "report/crm_complaint_report_views.xml",
         "views/crm_lifecycle_menus.xml",
     ],
     "demo": [

@@ -152,15 +152,6 @@ class TestComplaintBasics(ComplaintCase):
         self.assertEqual(self.customer_a.with_user(self.agent).action_view_complaints()["domain"],
                          [("commercial_partner_id", "=", self.customer_a.id)])  # fmt: skip
 
-    def test_analysis_report_measures(self):
-        action = self.env.ref("crm_lifecycle.crm_complaint_action_report")
-        views = self.env["crm.complaint"].get_views([(v.view_id.id, v.view_mode) for v in action.view_ids])
-        pivot = views["views"]["pivot"]["arch"]
-        for measure in ("sla_success", "response_hours", "resolution_hours", "rating_last_value"):
-            self.assertIn(f'name="{measure}"', pivot)
-        self.assertIn('name="category" type="row"', pivot)
-        self.assertIn('name="request_date" interval="month"', views["views"]["graph"]["arch"])
-
     def test_closing_needs_a_resolution(self):
         complaint = self.complaint()
         with self.assertRaisesRegex(ValidationError, "Write the resolution"), self.env.cr.savepoint():
@@ -662,3 +653,71 @@ class TestComplaintRouting(ComplaintCase):
         self.assertEqual(self.team.complaint_alias_domain_id, domain)
         arch = self.env["crm.team"].get_views([(False, "form")])["views"]["form"]["arch"]
         self.assertIn('name="complaint_alias_domain_id"', arch)
+
+
+@tagged("post_install", "-at_install", "crm_lifecycle")
+class TestComplaintAnalysis(ComplaintCase):
+    def test_averages_count_what_happened_only(self):
+        with freeze_time(FRIDAY_3PM):
+            rated, unrated, still_open = (self.complaint(subject=s) for s in ("Rated", "Unrated", "Open"))
+        with freeze_time(datetime(2026, 11, 23, 9, 0)):
+            for complaint in (rated, unrated):
+                complaint.action_mark_responded()
+                self.close(complaint)
+        rated.rating_apply(4, token=rated._rating_get_access_token())
+        self.flush_tracking()
+        Report = self.env["crm.complaint.report"].with_user(self.agent)
+        ids = (rated | unrated | still_open).ids
+        [(count, csat, sla_met, response, resolution)] = Report._read_group(
+            [("complaint_id", "in", ids)],
+            [],
+            ["complaint_count:sum", "rating:avg", "sla_success:avg", "response_hours:avg", "resolution_hours:avg"],
+        )
+        self.assertEqual(count, 3)
+        self.assertEqual(csat, 4.0, "the unrated complaint is no 0 in the satisfaction")
+        self.assertEqual(sla_met, 100.0, "the open complaint, on track, is not a missed SLA")
+        # Friday 15:00 to Monday 9:00: 3 working hours, of the answered and resolved ones only
+        self.assertEqual((response, resolution), (3.0, 3.0))
+        # the Reporting menu opens it, in pivot and graph
+        menu = self.env.ref("crm_lifecycle.crm_complaint_menu_report")
+        self.assertEqual(menu.action.res_model, "crm.complaint.report")
+        views = Report.get_views([(False, "pivot"), (False, "graph")])["views"]
+        self.assertIn('name="rating" type="measure"', views["pivot"]["arch"])
+
+    def test_the_analysis_shows_what_the_reader_may_see(self):
+        mine = self.complaint(subject="Mine")
+        others = self.complaint(subject="Other desk's", team_id=self.other_team.id, user_id=self.other_agent.id)
+        ids = (mine | others).ids
+        Report = self.env["crm.complaint.report"]
+        self.assertEqual(Report.with_user(self.agent).search([("complaint_id", "in", ids)]).complaint_id, mine)
+        self.assertEqual(
+            Report.with_user(self.leader).search([("complaint_id", "in", ids)]).complaint_id, mine | others
+        )
+        other_company = self.env["res.company"].create({"name": "Elsewhere Co"})
+        stranger = new_test_user(
+            self.env,
+            login="cmp_report_elsewhere",
+            groups=f"base.group_user,{COMPLAINT_MANAGER}",
+            company_id=other_company.id,
+            company_ids=[Command.set(other_company.ids)],
+        )
+        as_stranger = Report.with_user(stranger).with_context(allowed_company_ids=other_company.ids)
+        self.assertFalse(as_stranger.search([("complaint_id", "in", ids)]))
+        with self.assertRaises(AccessError):
+            Report.with_user(self.salesman).search([])
+
+    def test_no_satisfaction_shows_until_a_complaint_is_rated(self):
+        complaint = self.complaint()
+        self.close(complaint)
+        self.assertEqual(self.team.complaint_rating_avg, 0.0)
+        # 0 is no rating (ratings go from 1 to 5): the forms hide it, as they do an empty field
+        for model in ("crm.team", "res.partner"):
+            arch = etree.fromstring(self.env[model].get_views([(False, "form")])["views"]["form"]["arch"])
+            shown = arch.xpath("//field[@name='complaint_rating_avg']")
+            self.assertTrue(shown, model)
+            hidden = [node for node in shown for node in (node, *node.iterancestors()) if node.get("invisible")]
+            self.assertIn("not complaint_rating_avg", [node.get("invisible") for node in hidden], model)
+        complaint.rating_apply(5, token=complaint._rating_get_access_token())
+        self.env.invalidate_all()
+        self.assertEqual(self.team.complaint_rating_avg, 5.0)
+        self.assertEqual(self.customer_a.with_user(self.agent).complaint_rating_avg, 5.0)

@@ -34,6 +34,8 @@ EXPECTED_ACCESS = {
     "crm.complaint.stage": {COMPLAINT_USER: "r", COMPLAINT_MANAGER: "rwcu", PORTAL: "r"},
     "crm.complaint.sla": {COMPLAINT_USER: "r", COMPLAINT_MANAGER: "rwcu"},
     "crm.complaint.review": {COMPLAINT_MANAGER: "rwcu"},
+    # the analysis: read, within the complaints' own record rules
+    "crm.complaint.report": {COMPLAINT_USER: "r"},
 }
 
 

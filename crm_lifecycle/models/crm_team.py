@@ -40,7 +40,12 @@ class CrmTeam(models.Model):
         "Follow up after (days)", default=7, help="Days after the resolution to check back with the customer."
     )
     complaint_open_count = fields.Integer("Open complaints", compute="_compute_complaint_stats")
-    complaint_rating_avg = fields.Float("Complaint satisfaction", compute="_compute_complaint_stats", digits=(16, 2))
+    complaint_rating_avg = fields.Float(
+        "Complaint satisfaction",
+        compute="_compute_complaint_stats",
+        digits=(16, 2),
+        help="Average rating of the team's rated complaints (empty while none was rated).",
+    )
 
     @api.constrains("complaint_follow_up_days")
     def _check_complaint_follow_up_days(self):
