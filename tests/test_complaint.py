@@ -721,3 +721,45 @@ class TestComplaintAnalysis(ComplaintCase):
         self.env.invalidate_all()
         self.assertEqual(self.team.complaint_rating_avg, 5.0)
         self.assertEqual(self.customer_a.with_user(self.agent).complaint_rating_avg, 5.0)
+
+
+@tagged("post_install", "-at_install", "crm_lifecycle")
+class TestComplaintTrust(ComplaintCase):
+    """What each role may do, and what hostile input cannot do."""
+
+    def test_only_the_managers_review_approves_a_resolution(self):
+        complaint = self.complaint(severity="high", resolution="<p>Sent a technician</p>")
+        as_agent = complaint.with_user(self.agent)
+        forged = [
+            {"review_state": "approved"},
+            {"review_state": "approved", "stage_id": self.stage_resolved.id},
+            {"stage_id": self.stage_resolved.id, "review_state": "approved"},
+            {"stage_id": self.stage_resolved.id, "reviewer_id": self.leader.id, "review_state": "approved"},
+            {"reviewer_id": self.agent.id},
+            {"review_state": "sent_back", "review_note": "fine"},
+        ]
+        for vals in forged:
+            with self.subTest(vals=vals), self.assertRaises(AccessError), self.env.cr.savepoint():
+                as_agent.write(vals)
+        # nor directly by a manager, nor at creation (values or context defaults)
+        with self.assertRaises(AccessError), self.env.cr.savepoint():
+            complaint.with_user(self.leader).write({"review_state": "approved"})
+        Complaint = self.env["crm.complaint"].with_user(self.agent)
+        values = {"subject": "Forged", "severity": "high", "resolution": "<p>x</p>", "stage_id": self.stage_resolved.id}
+        with self.assertRaises(AccessError), self.env.cr.savepoint():
+            Complaint.create({**values, "review_state": "approved"})
+        with self.assertRaises(AccessError), self.env.cr.savepoint():
+            Complaint.with_context(default_review_state="approved").create(values)
+        self.assertEqual(
+            (complaint.review_state, complaint.is_closed, complaint.reviewer_id.id), ("none", False, False)
+        )
+        self.assertFalse(self.env["crm.complaint"].search([("subject", "=", "Forged")]))
+        # the way it is meant to go
+        as_agent.action_request_review()
+        review = self.env["crm.complaint.review"].with_user(self.leader).create({"complaint_id": complaint.id})
+        review.action_confirm()
+        as_agent.write({"stage_id": self.stage_resolved.id})
+        self.flush_tracking()
+        self.assertEqual(
+            (complaint.review_state, complaint.reviewer_id, complaint.is_closed), ("approved", self.leader, True)
+        )

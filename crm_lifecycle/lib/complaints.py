@@ -40,6 +40,8 @@ REVIEW_SELECTION = [
 ]
 # complaints of these severities are closed only once a complaints manager approved their resolution
 REVIEWED_SEVERITIES = ("high", "critical")
+# what only the review of a complaints manager may decide
+REVIEW_DECISIONS = ("approved", "sent_back")
 
 
 def next_free_name(name, taken):

@@ -10,6 +10,7 @@ from odoo.tools import SQL, LazyTranslate, html2plaintext
 from ..lib.complaints import (
     CATEGORY_SELECTION,
     CHANNEL_SELECTION,
+    REVIEW_DECISIONS,
     REVIEW_SELECTION,
     REVIEWED_SEVERITIES,
     SEVERITY_SELECTION,
@@ -26,6 +27,8 @@ SLA_INPUTS = {"sla_id", "request_date", "team_id", "complaint_type", "category",
 MAX_DESCRIPTION = 100_000
 # how much of a changed resolution the chatter note quotes
 RESOLUTION_NOTE_LENGTH = 300
+# what only the review wizard writes (see _check_review_values)
+REVIEW_FIELDS = ("reviewer_id", "review_note")
 
 
 class CrmComplaint(models.Model):
@@ -95,9 +98,11 @@ class CrmComplaint(models.Model):
         search="_search_review_required",
         help="Serious complaints are closed only once a complaints manager approved their resolution.",
     )
-    review_state = fields.Selection(REVIEW_SELECTION, "Review", default="none", tracking=True, copy=False)
-    review_note = fields.Text("Review note", copy=False)
-    reviewer_id = fields.Many2one("res.users", "Reviewed by", copy=False)
+    review_state = fields.Selection(
+        REVIEW_SELECTION, "Review", default="none", readonly=True, tracking=True, copy=False
+    )
+    review_note = fields.Text("Review note", readonly=True, copy=False)
+    reviewer_id = fields.Many2one("res.users", "Reviewed by", readonly=True, copy=False)
     # service level
     sla_id = fields.Many2one("crm.complaint.sla", "SLA", compute="_compute_sla_id", store=True, readonly=False)
     response_deadline = fields.Datetime("Respond by", compute="_compute_sla_deadlines", store=True)
@@ -265,7 +270,9 @@ class CrmComplaint(models.Model):
     # ------------------------------------------------------------------ CRUD
     @api.model_create_multi
     def create(self, vals_list):
+        defaults = self.default_get(["review_state", *REVIEW_FIELDS])
         for vals in vals_list:
+            self._check_review_values({**defaults, **vals})
             if vals.get("name", _("New")) == _("New"):
                 company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
                 vals["name"] = self.env["ir.sequence"].with_company(company).next_by_code("crm.complaint") or _("New")
@@ -279,6 +286,7 @@ class CrmComplaint(models.Model):
         return complaints
 
     def write(self, vals):
+        self._check_review_values(vals)
         stage = self.env["crm.complaint.stage"].browse(vals.get("stage_id"))
         closing = self.filtered(lambda c: not c.is_closed) if stage.is_closed else self.browse()
         reopening = self.filtered("is_closed") if "stage_id" in vals and not stage.is_closed else self.browse()
@@ -301,6 +309,19 @@ class CrmComplaint(models.Model):
         if closing or reopening or "partner_id" in vals:
             (self.commercial_partner_id | customers)._lifecycle_recompute()
         return result
+
+    def _check_review_values(self, vals):
+        """Approving or sending back a resolution is the review wizard's, run by a complaints manager
+        (it writes in sudo): refused in any other write or create, whatever else the values hold."""
+        if self.env.su:
+            return
+        if vals.get("review_state") in REVIEW_DECISIONS or any(vals.get(fname) for fname in REVIEW_FIELDS):
+            raise AccessError(
+                _(
+                    "Only a complaints manager approves or sends back a resolution, with Review on the complaint:"
+                    " ask for it with Request review."
+                )
+            )
 
     def _log_resolution_changes(self, before):
         """A note in the chatter for each changed resolution (Html fields cannot be tracked)."""
