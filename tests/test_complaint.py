@@ -407,6 +407,16 @@ class TestComplaintMail(ComplaintCase):
         )
         self.assertEqual(self.env["crm.complaint"].browse(second).user_id, self.other_agent)
 
+    def test_an_email_from_a_contact_of_another_company_still_opens_a_complaint(self):
+        other_company = self.env["res.company"].create({"name": "Elsewhere Co"})
+        self.customer_a.company_id = other_company
+        thread_id = self.env["mail.thread"].message_process(
+            None, self._mail("Unhappy <service@unhappy.example.com>", "<p>Hello?</p>", message_id="<c@x.example>")
+        )
+        complaint = self.env["crm.complaint"].browse(thread_id)
+        self.assertEqual((complaint.company_id, complaint.partner_id), (self.company, self.env["res.partner"]))
+        self.assertIn("service@unhappy.example.com", complaint.email_from)
+
 
 @tagged("post_install", "-at_install", "crm_lifecycle")
 class TestComplaintAccess(ComplaintCase):
@@ -763,3 +773,41 @@ class TestComplaintTrust(ComplaintCase):
         self.assertEqual(
             (complaint.review_state, complaint.reviewer_id, complaint.is_closed), ("approved", self.leader, True)
         )
+
+    def test_records_of_another_company_are_refused(self):
+        other_company = self.env["res.company"].create({"name": "Elsewhere Co"})
+        self.env.user.company_ids |= other_company
+        # works in both companies, in company 2 at the moment (both are active in the company switcher)
+        stranger = new_test_user(
+            self.env,
+            login="cmp_company_two",
+            groups=f"base.group_user,{COMPLAINT_MANAGER},sales_team.group_sale_salesman_all_leads",
+            company_id=other_company.id,
+            company_ids=[Command.set((other_company | self.company).ids)],
+        )
+        companies = [other_company.id, self.company.id]
+        Complaint = self.env["crm.complaint"].with_user(stranger).with_context(allowed_company_ids=companies)
+        shared_customer = self.env["res.partner"].create({"name": "Everyone's Customer", "is_company": True})
+        order, invoice = self.order(shared_customer, days_ago=3)  # in this company
+        for values in (
+            {"partner_id": self.customer_a.id},
+            {"partner_id": shared_customer.id, "team_id": self.team.id},
+            {"partner_id": shared_customer.id, "sla_id": self.sla.id},
+            {"partner_id": shared_customer.id, "user_id": self.agent.id},
+            {"partner_id": shared_customer.id, "sale_order_id": order.id},
+            {"partner_id": shared_customer.id, "invoice_id": invoice.id},
+        ):
+            with (
+                self.subTest(values=values),
+                self.assertRaisesRegex(UserError, "Incompatible companies"),
+                self.env.cr.savepoint(),
+            ):
+                Complaint.create({"subject": "Across companies", **values})
+        self.assertFalse(self.env["crm.complaint"].search([("subject", "=", "Across companies")]))
+        # a customer of no company is anyone's
+        ok = Complaint.create({"subject": "Within its company", "partner_id": shared_customer.id})
+        self.assertEqual(ok.company_id, other_company)
+        with self.assertRaisesRegex(UserError, "Incompatible companies"), self.env.cr.savepoint():
+            self.env["crm.complaint.sla"].create(
+                {"name": "Across", "company_id": other_company.id, "team_id": self.team.id}
+            )

@@ -230,7 +230,8 @@ class ComplaintPortal(CustomerPortal):
                 {"sale_order_id"},
             )
 
-        company = user.company_id
+        # the order's (else the customer's) company, so that customer, order, team and owner all belong to it
+        company = order.company_id or partner.company_id or user.company_id
         Complaint = request.env["crm.complaint"].sudo()
         team = Complaint._default_team(company)
         return (

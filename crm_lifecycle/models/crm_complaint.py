@@ -38,12 +38,13 @@ class CrmComplaint(models.Model):
     _order = "id desc"
     _primary_email = "email_from"
     _mail_post_access = "read"  # customers may reply on the portal to what they can read
+    _check_company_auto = True
 
     name = fields.Char("Reference", required=True, readonly=True, copy=False, default=lambda self: _("New"))
     subject = fields.Char(required=True, tracking=True)
     description = fields.Html()
     request_date = fields.Datetime("Received on", required=True, default=fields.Datetime.now, index=True)
-    partner_id = fields.Many2one("res.partner", "Customer", tracking=True, index=True)
+    partner_id = fields.Many2one("res.partner", "Customer", tracking=True, index=True, check_company=True)
     commercial_partner_id = fields.Many2one(
         related="partner_id.commercial_partner_id", store=True, index=True, string="Customer company"
     )
@@ -57,24 +58,32 @@ class CrmComplaint(models.Model):
     severity = fields.Selection(SEVERITY_SELECTION, required=True, default="normal", tracking=True)
     channel = fields.Selection(CHANNEL_SELECTION, required=True, default="phone")
     sale_order_id = fields.Many2one(
-        "sale.order", "Sale order", domain="[('partner_id', 'child_of', commercial_partner_id)]", index="btree_not_null"
+        "sale.order",
+        "Sale order",
+        domain="[('partner_id', 'child_of', commercial_partner_id)]",
+        index="btree_not_null",
+        check_company=True,
     )
     invoice_id = fields.Many2one(
         "account.move",
         domain="[('commercial_partner_id', '=', commercial_partner_id), "
         "('move_type', 'in', ('out_invoice', 'out_refund'))]",
         index="btree_not_null",
+        check_company=True,
     )
-    product_id = fields.Many2one("product.product")
+    product_id = fields.Many2one("product.product", check_company=True)
     user_id = fields.Many2one(
         "res.users",
         "Owner",
         tracking=True,
         index=True,
         domain="[('share', '=', False)]",
+        check_company=True,
         default=lambda self: self.env.user if not self.env.user.share else False,
     )
-    team_id = fields.Many2one("crm.team", tracking=True, index=True, default=lambda self: self._default_team())
+    team_id = fields.Many2one(
+        "crm.team", tracking=True, index=True, check_company=True, default=lambda self: self._default_team()
+    )
     company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
     stage_id = fields.Many2one(
         "crm.complaint.stage",
@@ -104,7 +113,9 @@ class CrmComplaint(models.Model):
     review_note = fields.Text("Review note", readonly=True, copy=False)
     reviewer_id = fields.Many2one("res.users", "Reviewed by", readonly=True, copy=False)
     # service level
-    sla_id = fields.Many2one("crm.complaint.sla", "SLA", compute="_compute_sla_id", store=True, readonly=False)
+    sla_id = fields.Many2one(
+        "crm.complaint.sla", "SLA", compute="_compute_sla_id", store=True, readonly=False, check_company=True
+    )
     response_deadline = fields.Datetime("Respond by", compute="_compute_sla_deadlines", store=True)
     resolution_deadline = fields.Datetime("Resolve by", compute="_compute_sla_deadlines", store=True)
     response_at_risk_date = fields.Datetime(compute="_compute_sla_deadlines", store=True)
@@ -526,7 +537,10 @@ class CrmComplaint(models.Model):
             )
         self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True).create(activities)
         self._message_log_batch(bodies={k: Markup("<p>%s</p>") % v for k, v in bodies.items()})
-        reassign = self.filtered(lambda c: c.team_id.complaint_escalation_reassign and c.team_id.user_id)
+        # (to a leader who works in the complaint's company: another would be refused as its owner)
+        reassign = self.filtered(
+            lambda c: c.team_id.complaint_escalation_reassign and c.company_id in c.team_id.user_id.company_ids
+        )
         for team, complaints in reassign.grouped("team_id").items():
             complaints.write({"user_id": team.user_id.id})
         self._sla_set_flag("sla_escalated")
@@ -658,10 +672,14 @@ class CrmComplaint(models.Model):
             "description": body,
         }
         defaults.update(custom_values or {})
+        company = self.env["res.company"].browse(defaults.get("company_id")) or self.env.company
+        partner = self.env["res.partner"].browse(defaults["partner_id"])
+        if partner.company_id and partner.company_id != company:
+            # a contact of another company cannot be this complaint's customer: the sender's address stays
+            partner = self.env["res.partner"]
+            defaults["partner_id"] = False
         if "user_id" not in defaults:
-            company = self.env["res.company"].browse(defaults.get("company_id")) or self.env.company
             team = self.env["crm.team"].browse(defaults.get("team_id")) or self._default_team(company)
-            partner = self.env["res.partner"].browse(defaults["partner_id"])
             defaults.update(team_id=team.id, user_id=self._choose_owner(team, partner, company).id)
         return super(CrmComplaint, self.with_context(default_user_id=False)).message_new(msg_dict, defaults)
 

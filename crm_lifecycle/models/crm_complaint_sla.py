@@ -8,13 +8,14 @@ class CrmComplaintSla(models.Model):
     _name = "crm.complaint.sla"
     _description = "Complaint service level agreement"
     _order = "sequence, id"
+    _check_company_auto = True
 
     name = fields.Char(required=True, translate=True)
     sequence = fields.Integer(default=10, help="The first policy that matches a complaint applies.")
     active = fields.Boolean(default=True)
     company_id = fields.Many2one("res.company", default=lambda self: self.env.company)
     # which complaints it covers (empty: any)
-    team_id = fields.Many2one("crm.team")
+    team_id = fields.Many2one("crm.team", check_company=True)
     complaint_type = fields.Selection(TYPE_SELECTION, "Type")
     category = fields.Selection(CATEGORY_SELECTION)
     severity = fields.Selection(SEVERITY_SELECTION)
@@ -23,6 +24,7 @@ class CrmComplaintSla(models.Model):
         "resource.calendar",
         "Working hours",
         required=True,
+        check_company=True,
         default=lambda self: self.env.company.resource_calendar_id,
         help="Only these hours count: weekends and the calendar's public holidays do not.",
     )
