@@ -448,14 +448,37 @@ class TestComplaintAccess(ComplaintCase):
         arch = self.env["crm.complaint"].with_user(self.agent).get_views([(False, "form")])["views"]["form"]["arch"]
         self.assertNotIn('name="sale_order_id"', arch)
 
-    def test_salespeople_without_complaint_rights_see_none(self):
-        self.complaint()
+    def test_salespeople_see_their_own_and_their_customers_complaints(self):
+        self.customer_a.user_id = self.salesman
+        elsewhere = self.customer("Not Sam's Customer")
+        customers = self.complaint(subject="Sam's customer's, owned by the agent")
+        owned = self.complaint(
+            subject="Owned by Sam", partner_id=elsewhere.id, user_id=self.salesman.id, team_id=self.other_team.id
+        )
+        hidden = self.complaint(subject="Neither", partner_id=elsewhere.id)
+        Complaint = self.env["crm.complaint"].with_user(self.salesman)
+        self.assertEqual(Complaint.search([("id", "in", (customers | owned | hidden).ids)]), customers | owned)
         with self.assertRaises(AccessError):
-            self.env["crm.complaint"].with_user(self.salesman).search([])
-        arch = self.env["res.partner"].with_user(self.salesman).get_views([(False, "form")])["views"]["form"]["arch"]
-        self.assertNotIn("action_view_complaints", arch)
-        arch = self.env["res.partner"].with_user(self.agent).get_views([(False, "form")])["views"]["form"]["arch"]
-        self.assertIn("action_view_complaints", arch)
+            hidden.with_user(self.salesman).read(["subject"])
+        # the menu shows, every view opens, the form reads and saves
+        menus = self.env["ir.ui.menu"].with_user(self.salesman)._visible_menu_ids()
+        self.assertIn(self.env.ref("crm_lifecycle.crm_complaint_menu").id, menus)
+        Complaint.get_views([(False, "kanban"), (False, "list"), (False, "form"), (False, "search")])
+        with Form(customers.with_user(self.salesman)) as form:
+            form.category = "delivery"
+            form.severity = "high"
+        self.assertEqual((customers.category, customers.severity), ("delivery", "high"))
+        with Form(Complaint) as form:
+            form.subject = "Called in by Sam's customer"
+            form.partner_id = self.customer_a
+        self.assertEqual(form.record.user_id, self.salesman, "their own: they own what they record")
+        with self.assertRaises(AccessError):
+            form.record.with_user(self.salesman).unlink()
+        # the salespeople's rule gives complaint agents nothing more
+        self.assertFalse(
+            self.env["crm.complaint"].with_user(self.agent).search([("id", "=", owned.id)]),
+            "agents keep their own and their teams'",
+        )
 
     def test_other_companies_complaints_are_hidden(self):
         complaint = self.complaint()
@@ -811,3 +834,39 @@ class TestComplaintTrust(ComplaintCase):
             self.env["crm.complaint.sla"].create(
                 {"name": "Across", "company_id": other_company.id, "team_id": self.team.id}
             )
+
+    def test_complaint_managers_edit_the_complaint_settings_of_teams_only(self):
+        self.assertFalse(self.leader.has_group("sales_team.group_sale_manager"))
+        action = self.env.ref("crm_lifecycle.crm_team_action_complaints")
+        listing = self.env["crm.team"].with_user(self.leader).get_views([(action.view_ids[0].view_id.id, "list")])
+        fnames = etree.fromstring(listing["views"]["list"]["arch"]).xpath("//field/@name")
+        rows = self.env["crm.team"].with_user(self.leader).search_read([("use_complaints", "=", True)], fnames)
+        self.assertIn(self.team.id, [row["id"] for row in rows])
+        form_view = "crm_lifecycle.crm_team_view_form_complaints"  # Configuration > Complaint Teams
+        with Form(self.team.with_user(self.leader), view=form_view) as form:
+            form.complaint_follow_up_days = 3
+            form.complaint_escalation_reassign = True
+            form.complaint_default_user_id = self.agent
+            form.complaint_alias_name = "desk"
+        self.assertEqual((self.team.complaint_follow_up_days, self.team.complaint_default_user_id), (3, self.agent))
+        self.assertEqual(self.team.complaint_alias_name, "desk")
+        for vals in (
+            {"name": "Renamed"},
+            {"complaint_follow_up_days": 5, "name": "Renamed"},
+            {"user_id": self.leader.id},
+        ):
+            with self.subTest(vals=vals), self.assertRaises(AccessError), self.env.cr.savepoint():
+                self.team.with_user(self.leader).write(vals)
+        self.assertEqual((self.team.name, self.team.complaint_follow_up_days), ("Complaint Desk", 3))
+        with self.assertRaises(AccessError):
+            self.team.with_user(self.leader).copy()
+        # a team of another company is not theirs
+        other_company = self.env["res.company"].create({"name": "Elsewhere Co"})
+        foreign = self.env["crm.team"].create({"name": "Foreign Desk", "company_id": other_company.id})
+        with self.assertRaises(AccessError):
+            foreign.with_user(self.leader).write({"complaint_follow_up_days": 1})
+        # agents change nothing; sales managers change the rest
+        with self.assertRaises(AccessError):
+            self.team.with_user(self.agent).write({"complaint_follow_up_days": 1})
+        self.team.with_user(self.manager).write({"name": "Renamed by the sales manager"})
+        self.assertEqual(self.team.name, "Renamed by the sales manager")

@@ -350,6 +350,7 @@ class TestComplaintPortal(HttpCase):
         self.assertEqual(second.user_id, desk_owner)
         # and the owner sees it in the back end
         self.assertEqual(self.env["crm.complaint"].with_user(desk_owner).search([("id", "=", second.id)]), second)
+        self.assertEqual(self.env["crm.complaint"].with_user(salesperson).search([("id", "=", second.id)]), second)
 
     def test_post_without_csrf_token_is_refused(self):
         self.authenticate(LOGIN_A, LOGIN_A)

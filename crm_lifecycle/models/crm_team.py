@@ -1,17 +1,29 @@
 from odoo import _, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 
 from ..lib.complaints import next_free_name
 
 # The alias the default sales team gets at install (or the first free complaints-1, complaints-2...).
 COMPLAINT_ALIAS_NAME = "complaints"
+# What complaints managers may write on a team without the sales manager's rights on teams
+# (access_crm_team_complaint_manager): the team's complaint settings, nothing else.
+COMPLAINT_SETTINGS = {
+    "use_complaints",
+    "complaint_alias_name",
+    "complaint_alias_domain_id",
+    "complaint_escalation_reassign",
+    "complaint_follow_up_days",
+    "complaint_default_user_id",
+}
 
 
 class CrmTeam(models.Model):
     _inherit = "crm.team"
 
     use_complaints = fields.Boolean("Complaints", help="This team handles complaints, fault reports and requests.")
-    complaint_alias_id = fields.Many2one("mail.alias", "Complaint alias", ondelete="restrict", copy=False)
+    complaint_alias_id = fields.Many2one(
+        "mail.alias", "Complaint alias", ondelete="restrict", readonly=True, copy=False
+    )
     complaint_alias_name = fields.Char(
         "Complaint e-mail alias",
         compute="_compute_complaint_alias_name",
@@ -51,6 +63,40 @@ class CrmTeam(models.Model):
     def _check_complaint_follow_up_days(self):
         if any(team.complaint_follow_up_days < 0 for team in self):
             raise ValidationError(_("The follow-up of complaints cannot be planned before their resolution."))
+
+    def write(self, vals):
+        if vals.keys() - COMPLAINT_SETTINGS and not self.env.su and self._complaint_settings_only():
+            raise AccessError(
+                _(
+                    "As a complaints manager you may change the Complaints settings of a team only; other changes"
+                    " to a team need the rights of a sales manager."
+                )
+            )
+        return super().write(vals)
+
+    @api.model
+    def _complaint_settings_only(self):
+        """Whether the user may write teams only through the complaints managers' access (so only their
+        complaint settings)."""
+        own = self.env.ref("crm_lifecycle.access_crm_team_complaint_manager", raise_if_not_found=False)
+        if not own or own.sudo().group_id not in self.env.user.groups_id:
+            return False
+        other = (
+            self.env["ir.model.access"]
+            .sudo()
+            .search_count(
+                [
+                    ("model_id.model", "=", "crm.team"),
+                    ("perm_write", "=", True),
+                    ("id", "!=", own.id),
+                    "|",
+                    ("group_id", "=", False),
+                    ("group_id", "in", self.env.user.groups_id.ids),
+                ],
+                limit=1,
+            )
+        )
+        return not other
 
     @api.depends("complaint_alias_id.alias_name", "complaint_alias_id.alias_domain_id", "company_id.alias_domain_id")
     def _compute_complaint_alias_name(self):
