@@ -417,6 +417,30 @@ class TestComplaintMail(ComplaintCase):
         self.assertEqual((complaint.company_id, complaint.partner_id), (self.company, self.env["res.partner"]))
         self.assertIn("service@unhappy.example.com", complaint.email_from)
 
+    def test_nul_bytes_are_stripped_from_emails(self):
+        raw = self._mail(
+            "Unhappy <service@unhappy.example.com>",
+            "<p>The machine\x00 stopped.</p>",
+            subject="Broken\x00 again",
+            message_id="<nul@customer.example.com>",
+        )
+        complaint = self.env["crm.complaint"].browse(self.env["mail.thread"].message_process(None, raw))
+        self.env.flush_all()
+        self.assertEqual(complaint.subject, "Broken again")
+        self.assertNotIn("\x00", complaint.description)
+        self.assertIn("stopped.", complaint.description)
+        self.assertTrue(complaint.message_ids.filtered(lambda m: "stopped." in (m.body or "")))
+        reply = self._mail(
+            "Unhappy <service@unhappy.example.com>",
+            "<p>Any\x00 news?</p>",
+            subject="Re: Broken\x00 again",
+            message_id="<nul-reply@customer.example.com>",
+            extra="In-Reply-To: <nul@customer.example.com>\r\n",
+        )
+        self.assertEqual(self.env["mail.thread"].message_process(None, reply), complaint.id)
+        self.env.flush_all()
+        self.assertTrue(complaint.message_ids.filtered(lambda m: "news?" in (m.body or "") and "\x00" not in m.body))
+
 
 @tagged("post_install", "-at_install", "crm_lifecycle")
 class TestComplaintAccess(ComplaintCase):

@@ -332,6 +332,27 @@ class TestComplaintPortal(HttpCase):
         self.assertIn("The subject is too long", response.text)
         self.assertFalse(self._portal_complaints())
 
+    def test_control_characters_are_refused_with_a_form_error(self):
+        self.authenticate(LOGIN_A, LOGIN_A)
+        refused = [
+            ({"subject": "Broken\x00 machine"}, "The subject holds an invisible control character", "subject"),
+            ({"subject": "Broken\x1b[31m machine"}, "The subject holds an invisible control character", "subject"),
+            ({"subject": "Bell", "description": "Ring\x07 ring"}, "The description holds an invisible", "description"),
+            ({"subject": "NUL", "description": "Line one\x00"}, "The description holds an invisible", "description"),
+        ]
+        for values, message, field in refused:
+            with self.subTest(values=values):
+                response = self._post_new_complaint(**values)
+                self.assertEqual(response.status_code, 200)
+                self.assertIn(message, response.text)
+                self.assertRegex(response.text, rf'name="{field}"[^>]*is-invalid|is-invalid[^>]*name="{field}"')
+        self.assertFalse(self._portal_complaints())
+        # tabs and line breaks are what a description is made of
+        self._post_new_complaint(subject="Tabs and lines", description="First line\r\n\tindented\nlast")
+        complaint = self._portal_complaints()
+        self.assertEqual(complaint.subject, "Tabs and lines")
+        self.assertIn("indented", str(complaint.description))
+
     def test_a_new_complaint_goes_to_the_teams_owner_else_the_salesperson(self):
         users = {
             "groups": "base.group_user,sales_team.group_sale_salesman,crm_lifecycle.crm_lifecycle_group_complaint_user"

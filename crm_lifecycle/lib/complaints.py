@@ -44,6 +44,15 @@ REVIEWED_SEVERITIES = ("high", "critical")
 REVIEW_DECISIONS = ("approved", "sent_back")
 
 
+def control_character(text, allowed=""):
+    """The first control character of `text` (C0 or DEL) that is not in `allowed`, else None.
+
+    PostgreSQL refuses NUL in text; the other control characters are invisible and come from
+    pasted binary or forged requests, never from someone typing.
+    """
+    return next((char for char in text or "" if (char < " " or char == "\x7f") and char not in allowed), None)
+
+
 def next_free_name(name, taken):
     """`name`, or the first of `name-1`, `name-2`... that is not in `taken`."""
     candidate, number = name, 0

@@ -31,6 +31,14 @@ RESOLUTION_NOTE_LENGTH = 300
 REVIEW_FIELDS = ("reviewer_id", "review_note")
 
 
+def _strip_nul(msg_dict):
+    """PostgreSQL refuses NUL in text: remove it from what an e-mail stores. In place, since the mail
+    gateway posts the message from this same dict after the complaint is created or updated."""
+    for key in ("subject", "body", "from", "email_from", "to", "cc"):
+        if isinstance(msg_dict.get(key), str):
+            msg_dict[key] = msg_dict[key].replace("\x00", "")
+
+
 class CrmComplaint(models.Model):
     _name = "crm.complaint"
     _description = "Complaint"
@@ -659,6 +667,7 @@ class CrmComplaint(models.Model):
     def message_new(self, msg_dict, custom_values=None):
         """An e-mail to a team's complaint alias opens a complaint; the sender's partner if known, the owner
         chosen as for the portal's complaints (_choose_owner)."""
+        _strip_nul(msg_dict)
         body = msg_dict.get("body") or ""
         if len(body) > MAX_DESCRIPTION:
             body = body[:MAX_DESCRIPTION]
@@ -682,6 +691,10 @@ class CrmComplaint(models.Model):
             team = self.env["crm.team"].browse(defaults.get("team_id")) or self._default_team(company)
             defaults.update(team_id=team.id, user_id=self._choose_owner(team, partner, company).id)
         return super(CrmComplaint, self.with_context(default_user_id=False)).message_new(msg_dict, defaults)
+
+    def message_update(self, msg_dict, update_vals=None):
+        _strip_nul(msg_dict)
+        return super().message_update(msg_dict, update_vals=update_vals)
 
     def _message_get_suggested_recipients(self):
         recipients = super()._message_get_suggested_recipients()
