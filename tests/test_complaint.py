@@ -2,6 +2,7 @@
 
 import ast
 import importlib.util
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -894,3 +895,24 @@ class TestComplaintTrust(ComplaintCase):
             self.team.with_user(self.agent).write({"complaint_follow_up_days": 1})
         self.team.with_user(self.manager).write({"name": "Renamed by the sales manager"})
         self.assertEqual(self.team.name, "Renamed by the sales manager")
+
+    def test_sla_targets_must_be_numbers(self):
+        labels = {
+            "response_hours": "First response within (hours)",
+            "resolution_hours": "Resolution within (hours)",
+            "at_risk_percent": "At risk after (%)",
+        }
+        for fname, label in labels.items():
+            for value in (float("nan"), float("inf"), float("-inf")):
+                with (
+                    self.subTest(field=fname, value=value),
+                    self.assertRaisesRegex(ValidationError, re.escape(f"“{label}” must be a number")),
+                    self.env.cr.savepoint(),
+                ):
+                    self.sla.write({fname: value})
+        self.sla.invalidate_recordset()
+        self.assertEqual(
+            (self.sla.response_hours, self.sla.resolution_hours, self.sla.at_risk_percent), (4.0, 16.0, 50.0)
+        )
+        with self.assertRaisesRegex(ValidationError, "must be a number"), self.env.cr.savepoint():
+            self.env["crm.complaint.sla"].create({"name": "NaN", "response_hours": float("nan")})

@@ -2,6 +2,9 @@ from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..lib.complaints import CATEGORY_SELECTION, SEVERITY_SELECTION, TYPE_SELECTION
+from ..lib.validation import ensure_finite
+
+TARGETS = ("response_hours", "resolution_hours", "at_risk_percent")
 
 
 class CrmComplaintSla(models.Model):
@@ -36,8 +39,9 @@ class CrmComplaintSla(models.Model):
         help="A complaint is at risk once this share of a target's working hours has gone by.",
     )
 
-    @api.constrains("response_hours", "resolution_hours", "at_risk_percent")
+    @api.constrains(*TARGETS)
     def _check_targets(self):
+        ensure_finite(self, TARGETS)
         for sla in self:
             if sla.response_hours <= 0 or sla.resolution_hours <= 0:
                 raise ValidationError(
