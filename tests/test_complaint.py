@@ -631,6 +631,19 @@ class TestComplaintFinishing(ComplaintCase):
         self.assertNotIn("'high', 'critical'", form)
         self.assertIn("not review_required", form)
 
+    def test_stored_fields_have_proper_labels(self):
+        fields_info = self.env["crm.complaint"].fields_get(attributes=["string", "store"])
+        self.assertEqual(fields_info["sla_next_check"]["string"], "Next SLA check")
+        self.assertEqual(fields_info["sla_warned"]["string"], "SLA warning sent")
+        self.assertEqual(fields_info["response_at_risk_date"]["string"], "Response at risk from")
+        self.assertEqual(fields_info["resolution_at_risk_date"]["string"], "Resolution at risk from")
+        generated = [
+            name
+            for name, info in fields_info.items()
+            if info.get("store") and ("Sla" in info["string"].split() or info["string"].endswith(" Id"))
+        ]
+        self.assertEqual(generated, [])
+
 
 @tagged("post_install", "-at_install", "crm_lifecycle")
 class TestComplaintTours(HttpCase, ComplaintCase):

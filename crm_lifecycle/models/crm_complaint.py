@@ -126,8 +126,8 @@ class CrmComplaint(models.Model):
     )
     response_deadline = fields.Datetime("Respond by", compute="_compute_sla_deadlines", store=True)
     resolution_deadline = fields.Datetime("Resolve by", compute="_compute_sla_deadlines", store=True)
-    response_at_risk_date = fields.Datetime(compute="_compute_sla_deadlines", store=True)
-    resolution_at_risk_date = fields.Datetime(compute="_compute_sla_deadlines", store=True)
+    response_at_risk_date = fields.Datetime("Response at risk from", compute="_compute_sla_deadlines", store=True)
+    resolution_at_risk_date = fields.Datetime("Resolution at risk from", compute="_compute_sla_deadlines", store=True)
     first_response_date = fields.Datetime("First response", readonly=True, copy=False)
     resolved_date = fields.Datetime("Resolved on", readonly=True, copy=False, index=True)
     sla_status = fields.Selection(
@@ -140,8 +140,8 @@ class CrmComplaint(models.Model):
         "any recorded first response (a message to the customer, Answered by phone, or a stage that counts as "
         "a response) is breached.",
     )
-    sla_next_check = fields.Datetime(readonly=True, copy=False, index=True)
-    sla_warned = fields.Boolean(readonly=True, copy=False)
+    sla_next_check = fields.Datetime("Next SLA check", readonly=True, copy=False, index=True)
+    sla_warned = fields.Boolean("SLA warning sent", readonly=True, copy=False)
     sla_escalated = fields.Boolean("Escalated", readonly=True, copy=False)
     response_hours = fields.Float(
         "Hours to first response", readonly=True, copy=False, aggregator="avg", help="In working hours."
