@@ -52,6 +52,7 @@ Odoo, gives each a value tier from real margin, and explains why in plain words.
         "views/crm_complaint_portal_templates.xml",
         "views/res_company_views.xml",
         "views/res_config_settings_views.xml",
+        "report/crm_complaint_report_views.xml",
         "views/crm_lifecycle_menus.xml",
     ],
     "demo": [
@@ -59,6 +60,9 @@ Odoo, gives each a value tier from real margin, and explains why in plain words.
         "demo/crm_care_demo.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "crm_lifecycle/static/src/scss/crm_complaint.scss",
+        ],
         "web.assets_frontend": [
             "crm_lifecycle/static/src/js/portal_complaint_counter.js",
         ],

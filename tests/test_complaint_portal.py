@@ -332,6 +332,47 @@ class TestComplaintPortal(HttpCase):
         self.assertIn("The subject is too long", response.text)
         self.assertFalse(self._portal_complaints())
 
+    def test_control_characters_are_refused_with_a_form_error(self):
+        self.authenticate(LOGIN_A, LOGIN_A)
+        refused = [
+            ({"subject": "Broken\x00 machine"}, "The subject holds an invisible control character", "subject"),
+            ({"subject": "Broken\x1b[31m machine"}, "The subject holds an invisible control character", "subject"),
+            ({"subject": "Bell", "description": "Ring\x07 ring"}, "The description holds an invisible", "description"),
+            ({"subject": "NUL", "description": "Line one\x00"}, "The description holds an invisible", "description"),
+        ]
+        for values, message, field in refused:
+            with self.subTest(values=values):
+                response = self._post_new_complaint(**values)
+                self.assertEqual(response.status_code, 200)
+                self.assertIn(message, response.text)
+                self.assertRegex(response.text, rf'name="{field}"[^>]*is-invalid|is-invalid[^>]*name="{field}"')
+        self.assertFalse(self._portal_complaints())
+        # tabs and line breaks are what a description is made of
+        self._post_new_complaint(subject="Tabs and lines", description="First line\r\n\tindented\nlast")
+        complaint = self._portal_complaints()
+        self.assertEqual(complaint.subject, "Tabs and lines")
+        self.assertIn("indented", str(complaint.description))
+
+    def test_a_new_complaint_goes_to_the_teams_owner_else_the_salesperson(self):
+        users = {
+            "groups": "base.group_user,sales_team.group_sale_salesman,crm_lifecycle.crm_lifecycle_group_complaint_user"
+        }
+        salesperson = new_test_user(self.env, login="portal_test_salesperson", **users)
+        desk_owner = new_test_user(self.env, login="portal_test_desk_owner", **users)
+        self.customer_a.user_id = salesperson
+        self.authenticate(LOGIN_A, LOGIN_A)
+        self._post_new_complaint(subject="First from the portal")
+        first = self._portal_complaints()
+        self.assertEqual(first.user_id, salesperson)
+        self.assertEqual(first.team_id, self.env["crm.complaint"]._default_team(first.company_id))
+        first.team_id.complaint_default_user_id = desk_owner
+        self._post_new_complaint(subject="Second from the portal")
+        second = self._portal_complaints() - first
+        self.assertEqual(second.user_id, desk_owner)
+        # and the owner sees it in the back end
+        self.assertEqual(self.env["crm.complaint"].with_user(desk_owner).search([("id", "=", second.id)]), second)
+        self.assertEqual(self.env["crm.complaint"].with_user(salesperson).search([("id", "=", second.id)]), second)
+
     def test_post_without_csrf_token_is_refused(self):
         self.authenticate(LOGIN_A, LOGIN_A)
         response = self._post_new_complaint(csrf_token="forged")

@@ -22,17 +22,30 @@ MANAGER = "crm_lifecycle.crm_lifecycle_group_manager"
 COMPLAINT_USER = "crm_lifecycle.crm_lifecycle_group_complaint_user"
 COMPLAINT_MANAGER = "crm_lifecycle.crm_lifecycle_group_complaint_manager"
 PORTAL = "base.group_portal"
+SALESMAN = "sales_team.group_sale_salesman"
 EXPECTED_ACCESS = {
     # an audit trail: read by lifecycle users, written only by the computation and the override wizard
     "crm.ladder.history": {USER: "r", MANAGER: "r"},
     "crm.ladder.override": {MANAGER: "rwcu"},
     # where the nightly run stands: written by the run itself (as superuser), read by managers
     "crm.lifecycle.run": {MANAGER: "r"},
-    # complaints: agents handle theirs (no deleting), managers everything; customers read theirs on the portal
-    "crm.complaint": {COMPLAINT_USER: "rwc", COMPLAINT_MANAGER: "rwcu", PORTAL: "r"},
-    "crm.complaint.stage": {COMPLAINT_USER: "r", COMPLAINT_MANAGER: "rwcu", PORTAL: "r"},
-    "crm.complaint.sla": {COMPLAINT_USER: "r", COMPLAINT_MANAGER: "rwcu"},
+    # complaints: agents handle theirs (no deleting), managers everything; customers read theirs on the portal;
+    # salespeople handle theirs and their customers' (record rule crm_complaint_rule_salesman)
+    "crm.complaint": {COMPLAINT_USER: "rwc", COMPLAINT_MANAGER: "rwcu", PORTAL: "r", SALESMAN: "rwc"},
+    "crm.complaint.stage": {COMPLAINT_USER: "r", COMPLAINT_MANAGER: "rwcu", PORTAL: "r", SALESMAN: "r"},
+    "crm.complaint.sla": {COMPLAINT_USER: "r", COMPLAINT_MANAGER: "rwcu", SALESMAN: "r"},
     "crm.complaint.review": {COMPLAINT_MANAGER: "rwcu"},
+    # the analysis: read, within the complaints' own record rules
+    "crm.complaint.report": {COMPLAINT_USER: "r"},
+    # care: managers configure the rules; salespeople read them, read their customers' log (record rules)
+    # and send one-to-one care; the log is written by the run, the holidays by the install
+    "crm.care.rule": {USER: "r", MANAGER: "rwcu"},
+    "crm.care.occasion": {USER: "r", MANAGER: "rwcu"},
+    "crm.care.holiday": {USER: "r"},
+    "crm.care.log": {USER: "r", MANAGER: "r"},
+    "crm.care.preview": {MANAGER: "rwcu"},
+    "crm.care.preview.line": {MANAGER: "rwcu"},
+    "crm.care.send": {USER: "rwcu"},
 }
 
 

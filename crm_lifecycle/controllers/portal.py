@@ -13,6 +13,8 @@ from odoo.tools import format_date, plaintext2html
 from odoo.addons.portal.controllers.portal import CustomerPortal
 from odoo.addons.portal.controllers.portal import pager as portal_pager
 
+from ..lib.complaints import control_character
+
 SUBJECT_MAX = 200
 DESCRIPTION_MAX = 10_000
 # the confirmed orders offered in the form's select, newest first
@@ -202,9 +204,22 @@ class ComplaintPortal(CustomerPortal):
         """
         user = request.env.user
         partner = user.partner_id
-        subject = " ".join(form["subject"].split())
+        # before anything is stripped: a control character is refused, never silently dropped
+        if control_character(form["subject"]):
+            return (
+                {},
+                _("The subject holds an invisible control character: type it again without it."),
+                {"subject"},
+            )
         # browsers post line breaks as CRLF but count them as one character against maxlength
-        description = form["description"].replace("\r\n", "\n").strip()
+        description = form["description"].replace("\r\n", "\n").replace("\r", "\n").strip()
+        if control_character(description, allowed="\t\n"):
+            return (
+                {},
+                _("The description holds an invisible control character: type it again without it."),
+                {"description"},
+            )
+        subject = " ".join(form["subject"].split())
         complaint_type = form["complaint_type"] or "complaint"
         category = form["category"] or "service"
 
@@ -230,12 +245,10 @@ class ComplaintPortal(CustomerPortal):
                 {"sale_order_id"},
             )
 
-        company = user.company_id
-        team = (
-            request.env["crm.team"]
-            .sudo()
-            .search([("use_complaints", "=", True), ("company_id", "in", [company.id, False])], limit=1)
-        )
+        # the order's (else the customer's) company, so that customer, order, team and owner all belong to it
+        company = order.company_id or partner.company_id or user.company_id
+        Complaint = request.env["crm.complaint"].sudo()
+        team = Complaint._default_team(company)
         return (
             {
                 "subject": subject,
@@ -247,7 +260,7 @@ class ComplaintPortal(CustomerPortal):
                 "sale_order_id": order.id or False,
                 "company_id": company.id,
                 "team_id": team.id,
-                "user_id": False,
+                "user_id": Complaint._choose_owner(team, partner, company).id,
             },
             "",
             set(),

@@ -38,3 +38,25 @@ REVIEW_SELECTION = [
     ("approved", "Approved"),
     ("sent_back", "Sent back"),
 ]
+# complaints of these severities are closed only once a complaints manager approved their resolution
+REVIEWED_SEVERITIES = ("high", "critical")
+# what only the review of a complaints manager may decide
+REVIEW_DECISIONS = ("approved", "sent_back")
+
+
+def control_character(text, allowed=""):
+    """The first control character of `text` (C0 or DEL) that is not in `allowed`, else None.
+
+    PostgreSQL refuses NUL in text; the other control characters are invisible and come from
+    pasted binary or forged requests, never from someone typing.
+    """
+    return next((char for char in text or "" if (char < " " or char == "\x7f") and char not in allowed), None)
+
+
+def next_free_name(name, taken):
+    """`name`, or the first of `name-1`, `name-2`... that is not in `taken`."""
+    candidate, number = name, 0
+    while candidate in taken:
+        number += 1
+        candidate = f"{name}-{number}"
+    return candidate

@@ -1,3 +1,4 @@
+import textwrap
 from datetime import timedelta
 
 from markupsafe import Markup
@@ -9,7 +10,9 @@ from odoo.tools import SQL, LazyTranslate, html2plaintext
 from ..lib.complaints import (
     CATEGORY_SELECTION,
     CHANNEL_SELECTION,
+    REVIEW_DECISIONS,
     REVIEW_SELECTION,
+    REVIEWED_SEVERITIES,
     SEVERITY_SELECTION,
     SLA_STATUS_SELECTION,
     TYPE_SELECTION,
@@ -18,11 +21,22 @@ from ..lib.complaints import (
 _lt = LazyTranslate(__name__)
 
 COMPLAINT_MANAGER = "crm_lifecycle.crm_lifecycle_group_complaint_manager"
-REVIEWED_SEVERITIES = ("high", "critical")
 SLA_INPUTS = {"sla_id", "request_date", "team_id", "complaint_type", "category", "severity", "company_id"}
 # An e-mail is stored whole up to this size; beyond, the rest is cut (the original stays attached to
 # the message in the chatter).
 MAX_DESCRIPTION = 100_000
+# how much of a changed resolution the chatter note quotes
+RESOLUTION_NOTE_LENGTH = 300
+# what only the review wizard writes (see _check_review_values)
+REVIEW_FIELDS = ("reviewer_id", "review_note")
+
+
+def _strip_nul(msg_dict):
+    """PostgreSQL refuses NUL in text: remove it from what an e-mail stores. In place, since the mail
+    gateway posts the message from this same dict after the complaint is created or updated."""
+    for key in ("subject", "body", "from", "email_from", "to", "cc"):
+        if isinstance(msg_dict.get(key), str):
+            msg_dict[key] = msg_dict[key].replace("\x00", "")
 
 
 class CrmComplaint(models.Model):
@@ -32,12 +46,13 @@ class CrmComplaint(models.Model):
     _order = "id desc"
     _primary_email = "email_from"
     _mail_post_access = "read"  # customers may reply on the portal to what they can read
+    _check_company_auto = True
 
     name = fields.Char("Reference", required=True, readonly=True, copy=False, default=lambda self: _("New"))
     subject = fields.Char(required=True, tracking=True)
     description = fields.Html()
     request_date = fields.Datetime("Received on", required=True, default=fields.Datetime.now, index=True)
-    partner_id = fields.Many2one("res.partner", "Customer", tracking=True, index=True)
+    partner_id = fields.Many2one("res.partner", "Customer", tracking=True, index=True, check_company=True)
     commercial_partner_id = fields.Many2one(
         related="partner_id.commercial_partner_id", store=True, index=True, string="Customer company"
     )
@@ -51,24 +66,32 @@ class CrmComplaint(models.Model):
     severity = fields.Selection(SEVERITY_SELECTION, required=True, default="normal", tracking=True)
     channel = fields.Selection(CHANNEL_SELECTION, required=True, default="phone")
     sale_order_id = fields.Many2one(
-        "sale.order", "Sale order", domain="[('partner_id', 'child_of', commercial_partner_id)]", index="btree_not_null"
+        "sale.order",
+        "Sale order",
+        domain="[('partner_id', 'child_of', commercial_partner_id)]",
+        index="btree_not_null",
+        check_company=True,
     )
     invoice_id = fields.Many2one(
         "account.move",
         domain="[('commercial_partner_id', '=', commercial_partner_id), "
         "('move_type', 'in', ('out_invoice', 'out_refund'))]",
         index="btree_not_null",
+        check_company=True,
     )
-    product_id = fields.Many2one("product.product")
+    product_id = fields.Many2one("product.product", check_company=True)
     user_id = fields.Many2one(
         "res.users",
         "Owner",
         tracking=True,
         index=True,
         domain="[('share', '=', False)]",
+        check_company=True,
         default=lambda self: self.env.user if not self.env.user.share else False,
     )
-    team_id = fields.Many2one("crm.team", tracking=True, index=True, default=lambda self: self._default_team())
+    team_id = fields.Many2one(
+        "crm.team", tracking=True, index=True, check_company=True, default=lambda self: self._default_team()
+    )
     company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
     stage_id = fields.Many2one(
         "crm.complaint.stage",
@@ -82,23 +105,43 @@ class CrmComplaint(models.Model):
     is_closed = fields.Boolean(related="stage_id.is_closed", store=True, index=True)
     color = fields.Integer()
     # after the facts: what was done, why it happened, and the review of serious cases
-    resolution = fields.Html(tracking=True)
+    # (no tracking: Odoo cannot track Html fields; a change posts a note instead, see write)
+    resolution = fields.Html()
     root_cause = fields.Text("Root cause")
     action_type = fields.Selection([("corrective", "Corrective"), ("preventive", "Preventive")], "Action")
-    review_state = fields.Selection(REVIEW_SELECTION, "Review", default="none", tracking=True, copy=False)
-    review_note = fields.Text("Review note", copy=False)
-    reviewer_id = fields.Many2one("res.users", "Reviewed by", copy=False)
+    review_required = fields.Boolean(
+        "Review required",
+        compute="_compute_review_required",
+        search="_search_review_required",
+        help="Serious complaints are closed only once a complaints manager approved their resolution.",
+    )
+    review_state = fields.Selection(
+        REVIEW_SELECTION, "Review", default="none", readonly=True, tracking=True, copy=False
+    )
+    review_note = fields.Text("Review note", readonly=True, copy=False)
+    reviewer_id = fields.Many2one("res.users", "Reviewed by", readonly=True, copy=False)
     # service level
-    sla_id = fields.Many2one("crm.complaint.sla", "SLA", compute="_compute_sla_id", store=True, readonly=False)
+    sla_id = fields.Many2one(
+        "crm.complaint.sla", "SLA", compute="_compute_sla_id", store=True, readonly=False, check_company=True
+    )
     response_deadline = fields.Datetime("Respond by", compute="_compute_sla_deadlines", store=True)
     resolution_deadline = fields.Datetime("Resolve by", compute="_compute_sla_deadlines", store=True)
-    response_at_risk_date = fields.Datetime(compute="_compute_sla_deadlines", store=True)
-    resolution_at_risk_date = fields.Datetime(compute="_compute_sla_deadlines", store=True)
+    response_at_risk_date = fields.Datetime("Response at risk from", compute="_compute_sla_deadlines", store=True)
+    resolution_at_risk_date = fields.Datetime("Resolution at risk from", compute="_compute_sla_deadlines", store=True)
     first_response_date = fields.Datetime("First response", readonly=True, copy=False)
     resolved_date = fields.Datetime("Resolved on", readonly=True, copy=False, index=True)
-    sla_status = fields.Selection(SLA_STATUS_SELECTION, "SLA status", readonly=True, copy=False, index=True)
-    sla_next_check = fields.Datetime(readonly=True, copy=False, index=True)
-    sla_warned = fields.Boolean(readonly=True, copy=False)
+    sla_status = fields.Selection(
+        SLA_STATUS_SELECTION,
+        "SLA status",
+        readonly=True,
+        copy=False,
+        index=True,
+        help="Met: closed within the SLA's targets, after a recorded first response. A complaint closed without "
+        "any recorded first response (a message to the customer, Answered by phone, or a stage that counts as "
+        "a response) is breached.",
+    )
+    sla_next_check = fields.Datetime("Next SLA check", readonly=True, copy=False, index=True)
+    sla_warned = fields.Boolean("SLA warning sent", readonly=True, copy=False)
     sla_escalated = fields.Boolean("Escalated", readonly=True, copy=False)
     response_hours = fields.Float(
         "Hours to first response", readonly=True, copy=False, aggregator="avg", help="In working hours."
@@ -119,8 +162,10 @@ class CrmComplaint(models.Model):
 
     # ------------------------------------------------------------------ defaults, computes
     @api.model
-    def _default_team(self):
-        company = self.env.company
+    def _default_team(self, company=None):
+        """The team a new complaint goes to: the user's first complaint team in the company, else the
+        company's first complaint team (the portal's and the e-mail's customers have no team)."""
+        company = company or self.env.company
         teams = self.env.user.crm_team_ids.filtered(lambda t: t.use_complaints and t.company_id in (company, False))
         # (the company in the domain also holds under sudo, which skips the teams' company rule)
         return teams[:1] or self.env["crm.team"].search(
@@ -128,8 +173,31 @@ class CrmComplaint(models.Model):
         )
 
     @api.model
+    def _choose_owner(self, team, partner, company=None):
+        """Who owns a complaint that arrived by itself (portal, e-mail): the team's default owner, else
+        the customer's salesperson, else the team leader; each only when an active internal user of the
+        complaint's company. Nobody when none is."""
+        company = company or team.company_id or self.env.company
+        candidates = (team.complaint_default_user_id, partner.commercial_partner_id.user_id, team.user_id)
+        return next(
+            (user for user in candidates if user.active and not user.share and company in user.company_ids),
+            self.env["res.users"],
+        )
+
+    @api.model
     def _read_group_stage_ids(self, stages, domain):
         return stages.search([])
+
+    @api.depends("severity")
+    def _compute_review_required(self):
+        for complaint in self:
+            complaint.review_required = complaint.severity in REVIEWED_SEVERITIES
+
+    def _search_review_required(self, operator, value):
+        if operator not in ("=", "!="):
+            raise NotImplementedError(f"Unsupported search on review_required: {operator}")
+        wanted = (operator == "=") == bool(value)
+        return [("severity", "in" if wanted else "not in", REVIEWED_SEVERITIES)]
 
     @api.depends("partner_id")
     def _compute_partner_contact(self):
@@ -208,7 +276,7 @@ class CrmComplaint(models.Model):
                     _("Write the resolution of %(name)s before closing it: what was done for the customer.",
                       name=complaint.name)
                 )  # fmt: skip
-            if complaint.severity in REVIEWED_SEVERITIES and complaint.review_state != "approved":
+            if complaint.review_required and complaint.review_state != "approved":
                 raise ValidationError(
                     _(
                         "%(name)s is a %(severity)s complaint: a complaints manager must approve its resolution"
@@ -221,7 +289,9 @@ class CrmComplaint(models.Model):
     # ------------------------------------------------------------------ CRUD
     @api.model_create_multi
     def create(self, vals_list):
+        defaults = self.default_get(["review_state", *REVIEW_FIELDS])
         for vals in vals_list:
+            self._check_review_values({**defaults, **vals})
             if vals.get("name", _("New")) == _("New"):
                 company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
                 vals["name"] = self.env["ir.sequence"].with_company(company).next_by_code("crm.complaint") or _("New")
@@ -229,19 +299,27 @@ class CrmComplaint(models.Model):
         for complaint in complaints.filtered("partner_id"):
             complaint.message_subscribe(partner_ids=complaint.partner_id.ids)
         complaints._sla_refresh()
+        complaints.filtered("stage_id.is_response")._mark_responded(fields.Datetime.now())
         complaints.filtered("is_closed")._on_closed()
         complaints._refresh_customer_lifecycle()
         return complaints
 
     def write(self, vals):
+        self._check_review_values(vals)
         stage = self.env["crm.complaint.stage"].browse(vals.get("stage_id"))
         closing = self.filtered(lambda c: not c.is_closed) if stage.is_closed else self.browse()
         reopening = self.filtered("is_closed") if "stage_id" in vals and not stage.is_closed else self.browse()
         customers = self.commercial_partner_id
+        resolutions = {complaint.id: complaint.resolution for complaint in self} if "resolution" in vals else {}
         result = super().write(vals)
         if "partner_id" in vals:
             for complaint in self.filtered("partner_id"):
                 complaint.message_subscribe(partner_ids=complaint.partner_id.ids)
+        if resolutions:
+            self._log_resolution_changes(resolutions)
+        if stage.is_response:
+            # before closing: a stage may be both an answer and the end
+            self._mark_responded(fields.Datetime.now())
         closing._on_closed()
         if reopening:
             reopening.write({"resolved_date": False, "sla_success": 0.0, "follow_up_date": False})
@@ -250,6 +328,35 @@ class CrmComplaint(models.Model):
         if closing or reopening or "partner_id" in vals:
             (self.commercial_partner_id | customers)._lifecycle_recompute_later()
         return result
+
+    def _check_review_values(self, vals):
+        """Approving or sending back a resolution is the review wizard's, run by a complaints manager
+        (it writes in sudo): refused in any other write or create, whatever else the values hold."""
+        if self.env.su:
+            return
+        if vals.get("review_state") in REVIEW_DECISIONS or any(vals.get(fname) for fname in REVIEW_FIELDS):
+            raise AccessError(
+                _(
+                    "Only a complaints manager approves or sends back a resolution, with Review on the complaint:"
+                    " ask for it with Request review."
+                )
+            )
+
+    def _log_resolution_changes(self, before):
+        """A note in the chatter for each changed resolution (Html fields cannot be tracked)."""
+        bodies = {}
+        for complaint in self:
+            text = html2plaintext(complaint.resolution or "").strip()
+            if text == html2plaintext(before[complaint.id] or "").strip():
+                continue
+            if text:
+                quoted = textwrap.shorten(text, RESOLUTION_NOTE_LENGTH, placeholder=" …")
+                body = _("Resolution updated: %(resolution)s", resolution=quoted)
+            else:
+                body = _("Resolution removed.")
+            bodies[complaint.id] = Markup("<p>%s</p>") % body
+        if bodies:
+            self._message_log_batch(bodies=bodies)
 
     @api.model
     def _action_new(self, defaults):
@@ -296,8 +403,12 @@ class CrmComplaint(models.Model):
             return False, False
         responded = self.first_response_date
         if self.is_closed:
-            on_time = (not responded or responded <= self.response_deadline) and (
-                self.resolved_date and self.resolved_date <= self.resolution_deadline
+            # never met without a recorded first response
+            on_time = bool(
+                responded
+                and responded <= self.response_deadline
+                and self.resolved_date
+                and self.resolved_date <= self.resolution_deadline
             )
             return ("met" if on_time else "breached"), False
         waiting_response = not responded
@@ -434,7 +545,10 @@ class CrmComplaint(models.Model):
             )
         self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True).create(activities)
         self._message_log_batch(bodies={k: Markup("<p>%s</p>") % v for k, v in bodies.items()})
-        reassign = self.filtered(lambda c: c.team_id.complaint_escalation_reassign and c.team_id.user_id)
+        # (to a leader who works in the complaint's company: another would be refused as its owner)
+        reassign = self.filtered(
+            lambda c: c.team_id.complaint_escalation_reassign and c.company_id in c.team_id.user_id.company_ids
+        )
         for team, complaints in reassign.grouped("team_id").items():
             complaints.write({"user_id": team.user_id.id})
         self._sla_set_flag("sla_escalated")
@@ -469,6 +583,13 @@ class CrmComplaint(models.Model):
         self._sla_refresh(now)
         for complaint in self.filtered("sla_id"):
             complaint.sla_success = 100.0 if complaint.sla_status == "met" else 0.0
+        unanswered = self.filtered(lambda c: c.sla_id and not c.first_response_date)
+        if unanswered:
+            reason = Markup("<p>%s</p>") % _(
+                "SLA breached: the complaint was closed without any recorded first response (a message to the"
+                " customer, Answered by phone, or a stage that counts as a response)."
+            )
+            unanswered._message_log_batch(bodies=dict.fromkeys(unanswered.ids, reason))
         for complaint in self.filtered(lambda c: c.stage_id.rating_template_id and c.partner_id):
             complaint.rating_send_request(
                 complaint.stage_id.rating_template_id, lang=complaint.partner_id.lang, force_send=False
@@ -544,20 +665,36 @@ class CrmComplaint(models.Model):
     # ------------------------------------------------------------------ mail
     @api.model
     def message_new(self, msg_dict, custom_values=None):
-        """An e-mail to a team's complaint alias opens a complaint; the sender's partner if known."""
+        """An e-mail to a team's complaint alias opens a complaint; the sender's partner if known, the owner
+        chosen as for the portal's complaints (_choose_owner)."""
+        _strip_nul(msg_dict)
         body = msg_dict.get("body") or ""
         if len(body) > MAX_DESCRIPTION:
             body = body[:MAX_DESCRIPTION]
         defaults = {
+            # the reference from the sequence (mail.thread would name the record after the subject)
+            "name": _("New"),
             "subject": msg_dict.get("subject") or _("No subject"),
             "email_from": msg_dict.get("from"),
             "partner_id": msg_dict.get("author_id") or False,
             "channel": "email",
             "description": body,
-            "user_id": False,
         }
         defaults.update(custom_values or {})
+        company = self.env["res.company"].browse(defaults.get("company_id")) or self.env.company
+        partner = self.env["res.partner"].browse(defaults["partner_id"])
+        if partner.company_id and partner.company_id != company:
+            # a contact of another company cannot be this complaint's customer: the sender's address stays
+            partner = self.env["res.partner"]
+            defaults["partner_id"] = False
+        if "user_id" not in defaults:
+            team = self.env["crm.team"].browse(defaults.get("team_id")) or self._default_team(company)
+            defaults.update(team_id=team.id, user_id=self._choose_owner(team, partner, company).id)
         return super(CrmComplaint, self.with_context(default_user_id=False)).message_new(msg_dict, defaults)
+
+    def message_update(self, msg_dict, update_vals=None):
+        _strip_nul(msg_dict)
+        return super().message_update(msg_dict, update_vals=update_vals)
 
     def _message_get_suggested_recipients(self):
         recipients = super()._message_get_suggested_recipients()

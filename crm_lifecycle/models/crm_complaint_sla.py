@@ -2,19 +2,23 @@ from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..lib.complaints import CATEGORY_SELECTION, SEVERITY_SELECTION, TYPE_SELECTION
+from ..lib.validation import ensure_finite
+
+TARGETS = ("response_hours", "resolution_hours", "at_risk_percent")
 
 
 class CrmComplaintSla(models.Model):
     _name = "crm.complaint.sla"
     _description = "Complaint service level agreement"
     _order = "sequence, id"
+    _check_company_auto = True
 
     name = fields.Char(required=True, translate=True)
     sequence = fields.Integer(default=10, help="The first policy that matches a complaint applies.")
     active = fields.Boolean(default=True)
     company_id = fields.Many2one("res.company", default=lambda self: self.env.company)
     # which complaints it covers (empty: any)
-    team_id = fields.Many2one("crm.team")
+    team_id = fields.Many2one("crm.team", check_company=True)
     complaint_type = fields.Selection(TYPE_SELECTION, "Type")
     category = fields.Selection(CATEGORY_SELECTION)
     severity = fields.Selection(SEVERITY_SELECTION)
@@ -23,6 +27,7 @@ class CrmComplaintSla(models.Model):
         "resource.calendar",
         "Working hours",
         required=True,
+        check_company=True,
         default=lambda self: self.env.company.resource_calendar_id,
         help="Only these hours count: weekends and the calendar's public holidays do not.",
     )
@@ -34,8 +39,9 @@ class CrmComplaintSla(models.Model):
         help="A complaint is at risk once this share of a target's working hours has gone by.",
     )
 
-    @api.constrains("response_hours", "resolution_hours", "at_risk_percent")
+    @api.constrains(*TARGETS)
     def _check_targets(self):
+        ensure_finite(self, TARGETS)
         for sla in self:
             if sla.response_hours <= 0 or sla.resolution_hours <= 0:
                 raise ValidationError(

@@ -14,6 +14,11 @@ class CrmComplaintStage(models.Model):
         help="Complaints in this stage are done: they need a resolution, stop their SLA clock and no longer count "
         "as open for the customer's rung.",
     )
+    is_response = fields.Boolean(
+        "Counts as first response",
+        help="Reaching this stage means the customer was answered: it records the first response of a complaint "
+        "that has none yet.",
+    )
     rating_template_id = fields.Many2one(
         "mail.template",
         "Satisfaction survey",

@@ -27,7 +27,8 @@ class CrmComplaintReview(models.TransientModel):
         if self.decision == "send_back" and not note:
             raise UserError(_("Say what more needs doing: the owner reads it in the complaint."))
         approved = self.decision == "approve"
-        complaint.write(
+        # in sudo: the complaint refuses these values from any other write (_check_review_values)
+        complaint.sudo().write(
             {
                 "review_state": "approved" if approved else "sent_back",
                 "reviewer_id": self.env.uid,
