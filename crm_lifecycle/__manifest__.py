@@ -53,6 +53,7 @@ Odoo, gives each a value tier from real margin, and explains why in plain words.
         "views/res_company_views.xml",
         "views/res_config_settings_views.xml",
         "report/crm_complaint_report_views.xml",
+        "report/crm_lifecycle_retention_report_views.xml",
         "views/crm_lifecycle_menus.xml",
     ],
     "demo": [

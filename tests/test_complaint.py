@@ -206,10 +206,12 @@ class TestComplaintBasics(ComplaintCase):
         self.recompute(self.customer_a)
         self.assertEqual(self.customer_a.ladder_stage, "supporter")
         complaint = self.complaint()
+        self.flush_tracking()  # the customer is recomputed when the request commits
         self.assertEqual(self.customer_a.ladder_stage, "client")
         self.assertEqual(self.customer_a.lifecycle_open_complaint_count, 1)
         self.assertIn("1 open complaint", self.customer_a.ladder_reason)
         self.close(complaint)
+        self.flush_tracking()
         self.assertEqual(self.customer_a.ladder_stage, "supporter")
 
     def test_sla_policies_refuse_empty_targets(self):

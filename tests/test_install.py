@@ -46,6 +46,9 @@ EXPECTED_ACCESS = {
     "crm.care.preview": {MANAGER: "rwcu"},
     "crm.care.preview.line": {MANAGER: "rwcu"},
     "crm.care.send": {USER: "rwcu"},
+    # the company's retention figures: for managers
+    "crm.lifecycle.retention.report": {MANAGER: "r"},
+    "crm.lifecycle.cohort.report": {MANAGER: "r"},
 }
 
 

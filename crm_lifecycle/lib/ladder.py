@@ -77,6 +77,8 @@ class Figures:
     revenue_6m: float = 0.0  # the last 6 months, and the 6 before: the trend of the churn risk
     revenue_prev_6m: float = 0.0
     last_contact: date | None = None  # the last message or activity done by someone of the company
+    last_churn: date | None = None  # the latest time a gap between kept purchases ran past the churn period
+    last_return: date | None = None  # ... and the purchase that ended it
     # --- from other sources than the books (the engine's _read_extra_figures) ---
     open_complaint_count: int = 0
     serious_complaint_count: int = 0  # high or critical, received in the last 12 months

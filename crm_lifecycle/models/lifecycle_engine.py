@@ -283,7 +283,8 @@ class CrmLifecycleEngine(models.AbstractModel):
         """What the books say about each partner: one query for the whole batch."""
         since = today - timedelta(days=365)
         overdue_before = today - timedelta(days=thresholds.overdue_grace_days)
-        names, rows = self._execute_without_jit(self._figures_query(company.id, ids, today, since, overdue_before))
+        query = self._figures_query(company.id, ids, today, since, overdue_before, company.lifecycle_churn_period_days)
+        names, rows = self._execute_without_jit(query)
         # the query returns Figures' fields in their order, none NULL but dates: built by position
         assert names[1:] == FIGURE_FIELDS[: len(names) - 1], "the figures query and Figures disagree"
         result = {row[0]: Figures(*row[1:]) for row in rows}
@@ -364,7 +365,7 @@ SELECT commercial_partner_id,
             counts[reason] = counts.get(reason, 0) + count
         return result
 
-    def _figures_query(self, company_id, ids, today, since, overdue_before):
+    def _figures_query(self, company_id, ids, today, since, overdue_before, period=365):
         return SQL(
             """
 WITH members AS MATERIALIZED (
@@ -419,6 +420,14 @@ WITH members AS MATERIALIZED (
            min(day) AS first_any,
            count(DISTINCT contact) FILTER (WHERE NOT refunded) AS contact_count
       FROM purchases GROUP BY pid
+), gaps AS (
+    -- the gaps between the days of kept purchases: a gap longer than the churn period is a churn and
+    -- a return (won back)
+    SELECT pid, day, day - lag(day) OVER (PARTITION BY pid ORDER BY day) AS gap
+      FROM (SELECT DISTINCT pid, day FROM purchases WHERE NOT refunded) kept
+), gap_figures AS (
+    SELECT pid, max(day - gap + %(period)s) AS last_churn, max(day) AS last_return
+      FROM gaps WHERE gap > %(period)s GROUP BY pid
 ), quotes AS (
     SELECT pid, count(*) AS quotation_count FROM so_rows WHERE state IN ('draft', 'sent') GROUP BY pid
 ), move_figures AS (
@@ -492,7 +501,7 @@ SELECT p.id AS pid,  -- then the fields of Figures, in their order
        COALESCE(lf.open_opportunity_count, 0) AS open_opportunity_count,
        COALESCE(q.quotation_count, 0) AS quotation_count,
        COALESCE(mf.revenue_6m, 0) AS revenue_6m, COALESCE(mf.revenue_prev_6m, 0) AS revenue_prev_6m,
-       cf.last_contact
+       cf.last_contact, gf.last_churn, gf.last_return
   FROM unnest(%(ids)s::int[]) AS p(id)
   LEFT JOIN purchase_figures pf ON pf.pid = p.id
   LEFT JOIN move_figures mf ON mf.pid = p.id
@@ -501,12 +510,14 @@ SELECT p.id AS pid,  -- then the fields of Figures, in their order
   LEFT JOIN lead_figures lf ON lf.pid = p.id
   LEFT JOIN quotes q ON q.pid = p.id
   LEFT JOIN contact_figures cf ON cf.pid = p.id
+  LEFT JOIN gap_figures gf ON gf.pid = p.id
             """,
             ids=ids,
             company=company_id,
             today=today,
             since=since,
             half=today - timedelta(days=182),
+            period=period,
             overdue_before=overdue_before,
             signed_cost=SIGNED_COST,
         )

@@ -32,6 +32,7 @@ RETENTION_COLUMNS = [
     "churn_risk_data",
     "churn_warned",
     "churn_date",
+    "churned",
     "won_back_date",
     "churn_reason",
     "rfm_recency_score",
@@ -143,15 +144,13 @@ class CrmLifecycleRetention(models.AbstractModel):
             last_contact=fig.last_contact,
         )
         risk, level, factors = churn.churn_risk(signals, settings, today) if fig.is_customer else (0, False, [])
+        # churned now (a silence longer than the period, or three usual intervals), else the latest churn
+        # the books show (a gap between purchases longer than the period) and the purchase that ended it
         churned_on = (
             churn.churn_date(fig.last_order, fig.avg_order_interval, settings, today) if fig.is_customer else None
         )
-        stored_churn, stored_back = row["churn_date"], row["won_back_date"]
-        won_back = stored_back
-        if stored_churn and not churned_on and fig.last_order and fig.last_order > stored_churn:
-            won_back = fig.last_order if not stored_back or stored_back < stored_churn else stored_back
-        # a churn stays recorded (for the reports) once the customer comes back; a new one replaces it
-        churn_day = churned_on or stored_churn
+        churn_day = churned_on or fig.last_churn
+        won_back = fig.last_return
         currently_churned = bool(churned_on)
         reason = row["churn_reason"]
         if not row["churn_reason_manual"]:
@@ -164,6 +163,7 @@ class CrmLifecycleRetention(models.AbstractModel):
             # warned once when the risk turns high (see _after_write), again only after it has left high
             "churn_warned": level == "high",
             "churn_date": churn_day,
+            "churned": currently_churned,
             "won_back_date": won_back,
             "churn_reason": reason,
         }

@@ -206,6 +206,7 @@ class ResPartner(models.Model):
         help="The day the customer had gone a whole churn period without an order (a year, or three of their usual "
         "intervals if longer). Kept after they come back, for the reports.",
     )
+    churned = fields.Boolean(copy=False, readonly=True, groups=INTERNAL, help="No order for a whole churn period, now.")
     won_back_date = fields.Date(
         "Won back on", copy=False, readonly=True, groups=INTERNAL, help="The order that brought them back."
     )
