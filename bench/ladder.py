@@ -106,7 +106,11 @@ NO_ORDER_SHARE = 0.10
 SIGMA = 1.4
 CHURN_SHARE = 0.25
 REFERRED_SHARE = 0.02
-REFUND_SHARE = 0.05
+DIRECT_SHARE = 0.05  # purchases invoiced without an order
+REFUND_SHARE = 0.05  # invoices credited in full
+PARTIAL_CREDIT_SHARE = 0.03  # invoices of 2+ units of which half are returned (still a purchase)
+INSTALMENT_SHARE = 0.20  # of the invoices not credited: 30% due at once, 70% in 60 days
+FIRST_INSTALMENT = 0.30
 UNPAID_RECENT_SHARE = 0.60
 UNPAID_OLD_SHARE = 0.03
 SEED = 42
@@ -192,39 +196,70 @@ WITH raw AS (
            floor(random() * 86400)::int AS sec,
            1 + floor(random() * %(nprod)s)::int AS prod,
            1 + floor(random() * 10)::int AS qty,
-           random() AS r_refund, random() AS r_pay,
+           random() AS r_refund, random() AS r_pay, random() AS r_direct, random() AS r_terms,
            floor(random() * 4)::int AS inv_lag, 1 + floor(random() * 60)::int AS refund_lag
       FROM bench_partner bp CROSS JOIN LATERAL generate_series(1, bp.n)
 ), dated AS (
-    SELECT row_number() OVER (ORDER BY r.day, r.sec, r.pid) AS rn, r.*,
-           LEAST(r.day + r.inv_lag, %(today)s::date) AS inv_date
+    -- invoiced 0-3 days after the order: the last days' invoices may be dated after today (posted by
+    -- hand, as Odoo allows); a credit note is posted on a day that has come (the wizard schedules later ones)
+    SELECT row_number() OVER (ORDER BY r.day, r.sec, r.pid) AS rn, r.*, r.day + r.inv_lag AS inv_date,
+           r.r_direct < %(direct_share)s AS direct
       FROM raw r
+), credited AS (
+    SELECT d.*, d.inv_date <= %(today)s::date AND d.r_refund < %(refund_share)s AS refunded,
+           CASE WHEN d.inv_date <= %(today)s::date AND d.qty >= 2 AND d.r_refund >= %(refund_share)s
+                     AND d.r_refund < %(refund_share)s + %(partial_share)s THEN d.qty / 2 ELSE 0 END AS credit_qty,
+           LEAST(d.inv_date + d.refund_lag, %(today)s::date) AS refund_date
+      FROM dated d
+), terms AS (
+    SELECT c.*, NOT c.refunded AND c.credit_qty = 0 AND c.r_terms < %(instalment_share)s AS instalments
+      FROM credited c
+), due AS (
+    SELECT t.*, t.inv_date + CASE WHEN t.instalments THEN 60 ELSE 30 END AS due FROM terms t
+), paid AS (
+    -- what the customer paid: everything, the first instalment only, or nothing (a share of the
+    -- invoices not yet due, a small one of the others)
+    SELECT u.*, CASE WHEN u.refunded THEN 'reversed'
+                     WHEN u.r_pay >= u.unpaid THEN 'all'
+                     WHEN u.instalments AND u.r_pay >= u.unpaid / 2 THEN 'first'
+                     ELSE 'none' END AS paid
+      FROM (SELECT d.*, CASE WHEN d.due >= %(today)s::date THEN %(unpaid_recent)s ELSE %(unpaid_old)s END AS unpaid
+              FROM due d) u
 )
-SELECT d.rn, d.pid, d.partner_name, d.day, d.day + make_interval(secs => d.sec) AS date_order, d.qty,
-       d.inv_date, d.inv_date + 30 AS due, LEAST(d.inv_date + d.refund_lag, %(today)s::date) AS refund_date,
-       d.r_refund < %(refund_share)s AS refunded,
-       CASE WHEN d.r_refund < %(refund_share)s THEN 'reversed'
-            WHEN d.inv_date + 30 >= %(today)s::date THEN
-                 CASE WHEN d.r_pay < %(unpaid_recent)s THEN 'not_paid' ELSE 'paid' END
-            WHEN d.r_pay < %(unpaid_old)s THEN 'not_paid'
-            ELSE 'paid' END AS payment_state,
-       'SB' || lpad(d.rn::text, 8, '0') AS so_name,
-       %(so_base)s + d.rn AS so_id, %(sol_base)s + d.rn AS sol_id,
-       p.product_id, p.name AS product_name, p.uom_id, p.price, p.cost, d.qty * p.price AS amount
-  FROM dated d JOIN bench_product p ON p.idx = d.prod
+SELECT o.rn, o.pid, o.partner_name, o.day, o.day + make_interval(secs => o.sec) AS date_order, o.qty,
+       o.inv_date, o.due, o.refund_date, o.direct, o.refunded, o.credit_qty, o.instalments,
+       CASE WHEN o.refunded THEN o.qty ELSE o.credit_qty END AS returned_qty,
+       -- as Odoo computes it from the receivable lines' residuals and their reconciliations
+       CASE WHEN o.paid = 'reversed' THEN 'reversed' WHEN o.paid = 'all' THEN 'paid'
+            WHEN o.paid = 'first' OR o.credit_qty > 0 THEN 'partial' ELSE 'not_paid' END AS payment_state,
+       CASE WHEN o.instalments THEN round(o.qty * p.price * %(first_instalment)s, 2) ELSE o.qty * p.price END
+           AS term1,
+       -- open on the first receivable line: unpaid, less what a credit note took off it
+       CASE WHEN o.paid = 'none' THEN
+            CASE WHEN o.instalments THEN round(o.qty * p.price * %(first_instalment)s, 2)
+                 ELSE (o.qty - o.credit_qty) * p.price END
+            ELSE 0 END AS residual1,
+       CASE WHEN o.instalments AND o.paid IN ('none', 'first')
+            THEN o.qty * p.price - round(o.qty * p.price * %(first_instalment)s, 2) ELSE 0 END AS residual2,
+       'SB' || lpad(o.rn::text, 8, '0') AS so_name,
+       %(so_base)s + o.rn AS so_id, %(sol_base)s + o.rn AS sol_id,
+       p.product_id, p.name AS product_name, p.uom_id, p.price, p.cost, o.qty * p.price AS amount
+  FROM paid o JOIN bench_product p ON p.idx = o.prod
 """
 
 GEN_MOVES = """
 CREATE TEMP TABLE bench_move ON COMMIT DROP AS
 WITH m AS (
     SELECT o.rn AS order_rn, o.pid, o.partner_name, 'out_invoice'::varchar AS move_type, o.inv_date AS day,
-           o.due, o.amount, o.payment_state, o.so_name, o.sol_id, o.product_id, o.product_name, o.uom_id,
-           o.qty, o.price, o.cost
+           o.due, o.qty, o.amount, o.payment_state, o.instalments, o.term1, o.residual1, o.residual2, o.direct,
+           o.so_name, o.so_id, o.sol_id, o.product_id, o.product_name, o.uom_id, o.price, o.cost
       FROM bench_order o
     UNION ALL
-    SELECT o.rn, o.pid, o.partner_name, 'out_refund', o.refund_date, o.refund_date, o.amount, 'paid', o.so_name,
-           o.sol_id, o.product_id, o.product_name, o.uom_id, o.qty, o.price, o.cost
-      FROM bench_order o WHERE o.refunded
+    -- the credit notes: the whole invoice, or the units returned, at the invoiced price
+    SELECT o.rn, o.pid, o.partner_name, 'out_refund', o.refund_date, o.refund_date, o.returned_qty,
+           o.returned_qty * o.price, 'paid', false, o.returned_qty * o.price, 0, 0, o.direct,
+           o.so_name, o.so_id, o.sol_id, o.product_id, o.product_name, o.uom_id, o.price, o.cost
+      FROM bench_order o WHERE o.returned_qty > 0
 ), numbered AS (
     SELECT row_number() OVER (ORDER BY m.day, m.order_rn, m.move_type) AS mrn, m.*,
            CASE WHEN m.move_type = 'out_invoice' THEN 'INV/' ELSE 'RINV/' END
@@ -233,9 +268,10 @@ WITH m AS (
       FROM m
 )
 SELECT n.*, %(move_base)s + n.mrn AS id,
-       %(aml_base)s + 2 * n.mrn - 1 AS product_line_id, %(aml_base)s + 2 * n.mrn AS term_line_id,
+       %(aml_base)s + 3 * n.mrn - 2 AS product_line_id, %(aml_base)s + 3 * n.mrn - 1 AS term_line_id,
+       %(aml_base)s + 3 * n.mrn AS term2_line_id,
        CASE WHEN n.move_type = 'out_invoice' THEN 1 ELSE -1 END AS sign,
-       CASE WHEN n.payment_state = 'not_paid' THEN n.amount ELSE 0 END AS residual,
+       n.residual1 + n.residual2 AS residual,
        n.seq + COALESCE(x.last, 0) AS sequence_number,
        n.prefix || lpad((n.seq + COALESCE(x.last, 0))::text, 6, '0') AS name
   FROM numbered n
@@ -262,10 +298,10 @@ INSERT INTO sale_order (id, company_id, partner_id, partner_invoice_id, partner_
     margin_percent, locked, require_signature, require_payment, prepayment_percent, date_order, validity_date,
     create_uid, write_uid, create_date, write_date)
 SELECT o.so_id, %(company)s, o.pid, o.pid, o.pid, %(currency)s, %(salesman)s, %(team)s, o.so_name, 'sale',
-       CASE WHEN o.refunded THEN 'to invoice' ELSE 'invoiced' END, 1.0, o.amount, 0, o.amount,
+       CASE WHEN o.returned_qty > 0 THEN 'to invoice' ELSE 'invoiced' END, 1.0, o.amount, 0, o.amount,
        o.amount - o.qty * o.cost, (o.amount - o.qty * o.cost) / o.amount, false, true, true, 1.0,
        o.date_order, o.day + 30, 1, 1, o.date_order, o.date_order
-  FROM bench_order o
+  FROM bench_order o WHERE NOT o.direct
 """,
     """
 INSERT INTO sale_order_line (id, order_id, sequence, company_id, currency_id, order_partner_id, salesman_id,
@@ -275,13 +311,12 @@ INSERT INTO sale_order_line (id, order_id, sequence, company_id, currency_id, or
     untaxed_amount_to_invoice, product_packaging_qty, customer_lead, purchase_price, margin, margin_percent,
     create_uid, write_uid, create_date, write_date)
 SELECT o.sol_id, o.so_id, 10, %(company)s, %(currency)s, o.pid, %(salesman)s, o.product_id, o.uom_id, 'sale',
-       'manual', CASE WHEN o.refunded THEN 'to invoice' ELSE 'invoiced' END, o.product_name, o.qty, o.price,
-       0, o.amount, o.amount, 0, o.price, o.price, o.price, o.qty,
-       CASE WHEN o.refunded THEN 0 ELSE o.qty END, CASE WHEN o.refunded THEN o.qty ELSE 0 END,
-       CASE WHEN o.refunded THEN 0 ELSE o.amount END, CASE WHEN o.refunded THEN o.amount ELSE 0 END,
+       'manual', CASE WHEN o.returned_qty > 0 THEN 'to invoice' ELSE 'invoiced' END, o.product_name, o.qty,
+       o.price, 0, o.amount, o.amount, 0, o.price, o.price, o.price, o.qty,
+       o.qty - o.returned_qty, o.returned_qty, (o.qty - o.returned_qty) * o.price, o.returned_qty * o.price,
        0, 0, o.cost, o.amount - o.qty * o.cost, (o.amount - o.qty * o.cost) / o.amount,
        1, 1, o.date_order, o.date_order
-  FROM bench_order o
+  FROM bench_order o WHERE NOT o.direct
 """,
     """
 INSERT INTO account_move (id, journal_id, company_id, partner_id, commercial_partner_id, partner_shipping_id,
@@ -291,14 +326,18 @@ INSERT INTO account_move (id, journal_id, company_id, partner_id, commercial_par
     amount_residual, amount_untaxed_signed, amount_untaxed_in_currency_signed, amount_tax_signed,
     amount_total_signed, amount_total_in_currency_signed, amount_residual_signed, is_storno,
     always_tax_exigible, checked, posted_before, made_sequence_gap, lifecycle_cost, lifecycle_from_order,
-    create_uid, write_uid, create_date, write_date)
+    lifecycle_order_id, create_uid, write_uid, create_date, write_date)
 SELECT m.id, %(journal)s, %(company)s, m.pid, m.pid, m.pid, %(currency)s, inv.id, %(salesman)s, %(team)s,
        m.prefix, m.sequence_number, m.name,
        CASE WHEN m.move_type = 'out_refund' THEN 'Reversal of: ' || inv.name END, 'posted', m.move_type, 'no',
-       CASE WHEN m.move_type = 'out_invoice' THEN m.name END, m.payment_state, m.partner_name, m.so_name, m.day,
-       m.day, m.due, 1.0, m.amount, 0, m.amount, m.residual, m.sign * m.amount, m.sign * m.amount, 0,
-       m.sign * m.amount, m.sign * m.amount, m.sign * m.residual, false, false, true, true, false,
-       m.qty * m.cost, true, 1, 1, m.day + time '12:00', m.day + time '12:00'
+       CASE WHEN m.move_type = 'out_invoice' THEN m.name END, m.payment_state, m.partner_name,
+       CASE WHEN NOT m.direct THEN m.so_name END, m.day, m.day, m.due, 1.0, m.amount, 0, m.amount, m.residual,
+       m.sign * m.amount, m.sign * m.amount, 0, m.sign * m.amount, m.sign * m.amount, m.sign * m.residual,
+       false, false, true, true, false,
+       -- as account.move._lifecycle_store_cost stores them on posting: the sale line's cost (the
+       -- product's for a direct invoice, the same here), the order of the invoice and of its credit notes
+       m.qty * m.cost, NOT m.direct, CASE WHEN NOT m.direct THEN m.so_id END,
+       1, 1, m.day + time '12:00', m.day + time '12:00'
   FROM bench_move m
   LEFT JOIN bench_move inv ON m.move_type = 'out_refund' AND inv.move_type = 'out_invoice'
                           AND inv.order_rn = m.order_rn
@@ -317,16 +356,24 @@ SELECT m.product_line_id, m.id, %(journal)s, %(company)s, %(currency)s, %(curren
        m.sign > 0, false, 1, 1, m.day + time '12:00', m.day + time '12:00'
   FROM bench_move m
 UNION ALL
+-- the receivable: one line due at the due date, or two instalments (the first due on the invoice date)
 SELECT m.term_line_id, m.id, %(journal)s, %(company)s, %(currency)s, %(currency)s, 12000, %(receivable)s, m.pid,
-       NULL, NULL, m.name, 'posted', m.name, 'payment_term', m.day, m.day, m.due,
-       CASE WHEN m.sign > 0 THEN m.amount ELSE 0 END, CASE WHEN m.sign < 0 THEN m.amount ELSE 0 END,
-       m.sign * m.amount, m.sign * m.amount, m.sign * m.residual, m.sign * m.residual, 0, 0, 0, 0, 0, 0, 0,
-       false, m.residual = 0, 1, 1, m.day + time '12:00', m.day + time '12:00'
+       NULL, NULL, m.name, 'posted', m.name, 'payment_term', m.day, m.day,
+       CASE WHEN m.instalments THEN m.day ELSE m.due END,
+       CASE WHEN m.sign > 0 THEN m.term1 ELSE 0 END, CASE WHEN m.sign < 0 THEN m.term1 ELSE 0 END,
+       m.sign * m.term1, m.sign * m.term1, m.sign * m.residual1, m.sign * m.residual1, 0, 0, 0, 0, 0, 0, 0,
+       false, m.residual1 = 0, 1, 1, m.day + time '12:00', m.day + time '12:00'
   FROM bench_move m
+UNION ALL
+SELECT m.term2_line_id, m.id, %(journal)s, %(company)s, %(currency)s, %(currency)s, 12001, %(receivable)s, m.pid,
+       NULL, NULL, m.name, 'posted', m.name, 'payment_term', m.day, m.day, m.due,
+       m.amount - m.term1, 0, m.amount - m.term1, m.amount - m.term1, m.residual2, m.residual2,
+       0, 0, 0, 0, 0, 0, 0, false, m.residual2 = 0, 1, 1, m.day + time '12:00', m.day + time '12:00'
+  FROM bench_move m WHERE m.instalments
 """,
     """
 INSERT INTO sale_order_line_invoice_rel (invoice_line_id, order_line_id)
-SELECT m.product_line_id, m.sol_id FROM bench_move m
+SELECT m.product_line_id, m.sol_id FROM bench_move m WHERE NOT m.direct
 """,
 ]
 
@@ -425,7 +472,11 @@ def generate_books(dbname, partners, orders_per_partner, today, now):
         "salesman": salesman,
         "team": team,
         "nprod": nprod,
+        "direct_share": DIRECT_SHARE,
         "refund_share": REFUND_SHARE,
+        "partial_share": PARTIAL_CREDIT_SHARE,
+        "instalment_share": INSTALMENT_SHARE,
+        "first_instalment": FIRST_INSTALMENT,
         "unpaid_recent": UNPAID_RECENT_SHARE,
         "unpaid_old": UNPAID_OLD_SHARE,
         "so_base": bases["sale_order"],
@@ -448,6 +499,15 @@ def generate_books(dbname, partners, orders_per_partner, today, now):
         cr.execute(
             pgsql.SQL("SELECT setval({}, (SELECT max(id) FROM {}))").format(pgsql.Literal(seq), pgsql.Identifier(table))
         )
+    cr.execute(
+        """SELECT count(*) FILTER (WHERE direct), count(*) FILTER (WHERE refunded),
+                  count(*) FILTER (WHERE credit_qty > 0), count(*) FILTER (WHERE instalments),
+                  count(*) FILTER (WHERE payment_state = 'partial'), count(*) FILTER (WHERE payment_state = 'not_paid'),
+                  count(*) FILTER (WHERE inv_date > %s)
+             FROM bench_order""",
+        [today],
+    )
+    shape = cr.fetchone()
     conn.commit()
     generated = time.monotonic() - started
     conn.autocommit = True
@@ -470,7 +530,11 @@ def generate_books(dbname, partners, orders_per_partner, today, now):
     out(
         f"books: {fmt_int(partners)} partners ({sum(1 for n in counts if not n) / partners:.0%} without orders), "
         f"{fmt_int(n_orders)} confirmed orders, {fmt_int(n_invoices)} posted invoices, "
-        f"{fmt_int(n_refunds)} refunds, {fmt_int(n_lines)} journal items"
+        f"{fmt_int(n_refunds)} credit notes, {fmt_int(n_lines)} journal items"
+    )
+    out(
+        "purchases: {} invoiced without an order, {} credited in full, {} in part, {} in two instalments; "
+        "invoices {} partly paid, {} not paid, {} dated after today".format(*map(fmt_int, shape))
     )
     out(
         f"orders per partner: median {statistics.median(counts):g}, median of buyers {statistics.median(buyers):g}, "
@@ -493,7 +557,7 @@ def generate_books(dbname, partners, orders_per_partner, today, now):
 # ---------------------------------------------------------------------------------------------- measuring
 def engine_query_kind(text):
     """Names the engine's two big queries in the breakdown of where the SQL time goes."""
-    if "WITH so_rows" in text:
+    if "so_rows AS (" in text:
         return "engine figures query"
     if "percentile_disc" in text:
         return "engine rankings query"
