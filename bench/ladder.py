@@ -114,19 +114,33 @@ FIRST_INSTALMENT = 0.30
 UNPAID_RECENT_SHARE = 0.60
 UNPAID_OLD_SHARE = 0.03
 SEED = 42
-# The figures the floor computes, as engine column -> floor column, and which are money
+# The figures the floor computes, as engine column -> floor column, and how far apart they may be
+# (money: rounded to the cent on both sides; the days between orders: the engine rounds to 0.1 the
+# floor's exact value)
 FLOOR_FIGURES = {
     "lifecycle_order_count": "order_count",
     "lifecycle_order_count_12m": "order_count_12m",
+    "lifecycle_refund_count": "refund_count",
     "lifecycle_first_order_date": "first_order",
     "lifecycle_last_order_date": "last_order",
+    "lifecycle_order_interval": "order_interval",
+    "lifecycle_contact_count": "contact_count",
     "lifecycle_revenue": "revenue",
     "lifecycle_revenue_12m": "revenue_12m",
     "lifecycle_margin": "margin",
     "lifecycle_margin_12m": "margin_12m",
     "lifecycle_overdue_amount": "overdue_amount",
+    "lifecycle_referral_count": "referral_count",
+    "lifecycle_referral_customer_count": "referral_customer_count",
 }
-FLOOR_MONEY = {"revenue", "revenue_12m", "margin", "margin_12m", "overdue_amount"}
+FLOOR_TOLERANCE = {
+    "revenue": 0.005,
+    "revenue_12m": 0.005,
+    "margin": 0.005,
+    "margin_12m": 0.005,
+    "overdue_amount": 0.005,
+    "order_interval": 0.0501,
+}
 # The two floors timed: result key, read the stored move cost?, name, what it reads
 FLOORS = (
     ("floor", False, "from Odoo's rows", "the cost from invoice lines and sale lines"),
@@ -608,85 +622,164 @@ def start_run(env):
 def floor_select(company, today, grace, stored_cost=False):
     """The per-partner figures of every commercial partner, in one statement (the floor).
 
-    By default from Odoo's own rows (the cost from the invoice lines and their sale lines); with
-    `stored_cost`, from the cost and order origin crm_lifecycle keeps on each posted move, as the
-    engine reads them.
+    Written apart from the engine's query, from the definitions (crm_lifecycle/lib/ladder.py): a
+    purchase is a confirmed order or an invoice without one, refunded when what was invoiced for it
+    nets to zero or less after its credit notes; refunded purchases stay in the order counts and
+    are counted apart, and count in neither the purchase days, the first and last order nor the
+    contacts; overdue is what is open on the receivable lines of unpaid invoices due before
+    `today` - `grace`; a referral counts once the referred partner has a purchase they kept.
+    Documents dated after `today` are left out.
+
+    By default from Odoo's own rows: a document's order through its lines
+    (sale_order_line_invoice_rel -> sale line -> order; a credit note without order lines, the
+    order of the invoice it reverses), the cost from the invoice lines and their sale lines (a
+    credit note line priced below the invoiced price, a price reduction, gives no cost back). With
+    `stored_cost`, from the cost, order and order origin crm_lifecycle stores on each posted move,
+    as the engine reads them.
     """
     from odoo.tools import SQL
 
+    from odoo.addons.crm_lifecycle.models.account_move import PRICE_REDUCTION_BELOW
+
+    since = today - timedelta(days=365)
     if stored_cost:
-        from_order = SQL("m.lifecycle_from_order")
+        line_order, joins = SQL(), SQL()
+        order_id, from_order = SQL("am.lifecycle_order_id"), SQL("am.lifecycle_from_order")
         cost_figures = SQL(
             """
     SELECT m.pid, sum(m.sign * m.lifecycle_cost) AS cost,
            sum(m.sign * m.lifecycle_cost) FILTER (WHERE m.invoice_date >= %(since)s) AS cost_12m
       FROM moves m GROUP BY m.pid""",
-            since=today - timedelta(days=365),
+            since=since,
         )
     else:
-        from_order = SQL(
-            "EXISTS (SELECT 1 FROM account_move_line l JOIN sale_order_line_invoice_rel r"
-            " ON r.invoice_line_id = l.id WHERE l.move_id = m.id)"
+        # a document's order through its lines' sale lines; a credit note without any, its invoice's
+        line_order = SQL(
+            """line_order AS (
+    SELECT l.move_id, min(sol.order_id) AS order_id
+      FROM account_move_line l
+      JOIN sale_order_line_invoice_rel r ON r.invoice_line_id = l.id
+      JOIN sale_order_line sol ON sol.id = r.order_line_id
+     GROUP BY l.move_id
+), """
         )
+        joins = SQL(
+            "LEFT JOIN line_order own ON own.move_id = am.id"
+            " LEFT JOIN line_order rev ON rev.move_id = am.reversed_entry_id"
+        )
+        order_id, from_order = SQL("COALESCE(own.order_id, rev.order_id)"), SQL("own.order_id IS NOT NULL")
         cost_figures = SQL(
             """
     SELECT m.pid, sum(c.cost) AS cost, sum(c.cost) FILTER (WHERE m.invoice_date >= %(since)s) AS cost_12m
       FROM moves m
       JOIN account_move_line aml ON aml.move_id = m.id AND aml.display_type = 'product'
       JOIN product_product pp ON pp.id = aml.product_id
-      LEFT JOIN (SELECT r.invoice_line_id, avg(sol.purchase_price) AS price
+      LEFT JOIN (SELECT r.invoice_line_id, avg(sol.purchase_price) AS price, avg(sol.price_reduce_taxexcl) AS sold_at
                    FROM sale_order_line_invoice_rel r JOIN sale_order_line sol ON sol.id = r.order_line_id
                   GROUP BY r.invoice_line_id) lc ON lc.invoice_line_id = aml.id
+      -- the unit price each product was invoiced at, on the invoices that credit notes reverse
+      LEFT JOIN (SELECT l.move_id, l.product_id, avg(l.price_subtotal / l.quantity) AS price
+                   FROM account_move_line l
+                  WHERE l.display_type = 'product' AND l.quantity <> 0
+                    AND l.move_id IN (SELECT reversed_entry_id FROM moves WHERE move_type = 'out_refund')
+                  GROUP BY l.move_id, l.product_id) inv ON m.move_type = 'out_refund'
+                    AND inv.move_id = m.reversed_entry_id AND inv.product_id = aml.product_id
      CROSS JOIN LATERAL (
-        SELECT m.sign * aml.quantity * COALESCE(
-                   lc.price * CASE WHEN aml.amount_currency <> 0 THEN abs(aml.balance / aml.amount_currency) ELSE 1 END,
-                   (pp.standard_price ->> %(company_key)s)::numeric, 0) AS cost) c
+        SELECT CASE WHEN m.move_type = 'out_refund' AND aml.quantity <> 0
+                     AND aml.price_subtotal / aml.quantity < %(below)s * COALESCE(inv.price, lc.sold_at)
+                    THEN 0
+                    ELSE m.sign * aml.quantity * COALESCE(
+                        lc.price * CASE WHEN aml.amount_currency <> 0 THEN abs(aml.balance / aml.amount_currency)
+                                        ELSE 1 END,
+                        (pp.standard_price ->> %(company_key)s)::numeric, 0)
+               END AS cost) c
      GROUP BY m.pid""",
-            since=today - timedelta(days=365),
+            since=since,
             company_key=str(company),
+            below=PRICE_REDUCTION_BELOW,
         )
     return SQL(
         """
-WITH moves AS (
-    SELECT am.id, am.commercial_partner_id AS pid, am.move_type, am.invoice_date, am.amount_untaxed_signed,
-           am.amount_residual_signed, am.payment_state, am.invoice_date_due, am.lifecycle_cost,
-           am.lifecycle_from_order, CASE WHEN am.move_type = 'out_refund' THEN -1 ELSE 1 END AS sign
-      FROM account_move am
+WITH %(line_order)smoves AS (
+    SELECT am.id, am.commercial_partner_id AS pid, am.partner_id AS contact, am.move_type, am.invoice_date,
+           am.amount_untaxed, am.amount_untaxed_signed, am.payment_state, am.reversed_entry_id, am.lifecycle_cost,
+           %(order_id)s AS order_id, %(from_order)s AS from_order,
+           CASE WHEN am.move_type = 'out_refund' THEN -1 ELSE 1 END AS sign
+      FROM account_move am %(joins)s
      WHERE am.company_id = %(company)s AND am.state = 'posted' AND am.move_type IN ('out_invoice', 'out_refund')
+       AND am.invoice_date <= %(today)s
+), order_net AS (
+    -- what each order was invoiced, less its credit notes
+    SELECT order_id, sum(sign * amount_untaxed) AS net, bool_or(move_type = 'out_invoice') AS invoiced
+      FROM moves WHERE order_id IS NOT NULL GROUP BY order_id
+), credited AS (
+    -- credit notes of invoices without an order, per invoice they reverse
+    SELECT reversed_entry_id AS invoice_id, sum(amount_untaxed) AS amount
+      FROM moves WHERE move_type = 'out_refund' AND order_id IS NULL AND reversed_entry_id IS NOT NULL
+     GROUP BY reversed_entry_id
 ), purchases AS (
-    SELECT rp.commercial_partner_id AS pid, so.date_order::date AS day
+    SELECT rp.commercial_partner_id AS pid, so.partner_id AS contact, so.date_order::date AS day,
+           COALESCE(n.invoiced AND n.net <= 0, false) AS refunded
       FROM sale_order so JOIN res_partner rp ON rp.id = so.partner_id
-     WHERE so.company_id = %(company)s AND so.state = 'sale'
+      LEFT JOIN order_net n ON n.order_id = so.id
+     WHERE so.company_id = %(company)s AND so.state = 'sale' AND so.date_order::date <= %(today)s
     UNION ALL
-    SELECT m.pid, m.invoice_date FROM moves m WHERE m.move_type = 'out_invoice' AND NOT %(from_order)s
+    SELECT m.pid, m.contact, m.invoice_date, m.amount_untaxed - COALESCE(c.amount, 0) <= 0
+      FROM moves m LEFT JOIN credited c ON c.invoice_id = m.id
+     WHERE m.move_type = 'out_invoice' AND m.order_id IS NULL AND NOT COALESCE(m.from_order, false)
 ), purchase_figures AS (
     SELECT pid, count(*) AS order_count, count(*) FILTER (WHERE day >= %(since)s) AS order_count_12m,
-           min(day) AS first_order, max(day) AS last_order
+           count(*) FILTER (WHERE refunded) AS refund_count,
+           min(day) FILTER (WHERE NOT refunded) AS first_order, max(day) FILTER (WHERE NOT refunded) AS last_order,
+           count(DISTINCT day) FILTER (WHERE NOT refunded) AS days,
+           count(DISTINCT contact) FILTER (WHERE NOT refunded) AS contact_count
       FROM purchases GROUP BY pid
 ), move_figures AS (
     SELECT pid, sum(amount_untaxed_signed) AS revenue,
-           sum(amount_untaxed_signed) FILTER (WHERE invoice_date >= %(since)s) AS revenue_12m,
-           sum(amount_residual_signed) FILTER (WHERE move_type = 'out_invoice'
-               AND payment_state IN ('not_paid', 'partial') AND invoice_date_due < %(overdue_before)s) AS overdue
+           sum(amount_untaxed_signed) FILTER (WHERE invoice_date >= %(since)s) AS revenue_12m
       FROM moves GROUP BY pid
+), overdue_figures AS (
+    SELECT m.pid, sum(l.amount_residual) AS overdue
+      FROM moves m JOIN account_move_line l ON l.move_id = m.id AND l.display_type = 'payment_term'
+     WHERE m.move_type = 'out_invoice' AND m.payment_state IN ('not_paid', 'partial')
+       AND l.date_maturity < %(overdue_before)s AND l.amount_residual > 0
+     GROUP BY m.pid
 ), cost_figures AS (%(cost_figures)s
+), referral_figures AS (
+    -- the referred partner's own figures, as computed here
+    SELECT r.referred_by_id AS pid, count(*) AS referral_count,
+           count(*) FILTER (WHERE rf.order_count > rf.refund_count) AS referral_customer_count
+      FROM res_partner r LEFT JOIN purchase_figures rf ON rf.pid = r.id
+     WHERE r.referred_by_id IS NOT NULL AND r.active AND r.id = r.commercial_partner_id
+     GROUP BY r.referred_by_id
 )
 SELECT p.id AS pid,
        COALESCE(pf.order_count, 0) AS order_count, COALESCE(pf.order_count_12m, 0) AS order_count_12m,
-       pf.first_order, pf.last_order,
+       COALESCE(pf.refund_count, 0) AS refund_count, pf.first_order, pf.last_order,
+       CASE WHEN pf.days >= 2 THEN (pf.last_order - pf.first_order)::numeric / (pf.days - 1) ELSE 0 END
+           AS order_interval,
+       COALESCE(pf.contact_count, 0) AS contact_count,
        round(COALESCE(mf.revenue, 0), 2) AS revenue, round(COALESCE(mf.revenue_12m, 0), 2) AS revenue_12m,
        round(COALESCE(mf.revenue, 0) - COALESCE(cf.cost, 0), 2) AS margin,
        round(COALESCE(mf.revenue_12m, 0) - COALESCE(cf.cost_12m, 0), 2) AS margin_12m,
-       round(COALESCE(mf.overdue, 0), 2) AS overdue_amount
+       round(COALESCE(od.overdue, 0), 2) AS overdue_amount,
+       COALESCE(rf.referral_count, 0) AS referral_count,
+       COALESCE(rf.referral_customer_count, 0) AS referral_customer_count
   FROM res_partner p
   LEFT JOIN purchase_figures pf ON pf.pid = p.id
   LEFT JOIN move_figures mf ON mf.pid = p.id
+  LEFT JOIN overdue_figures od ON od.pid = p.id
   LEFT JOIN cost_figures cf ON cf.pid = p.id
+  LEFT JOIN referral_figures rf ON rf.pid = p.id
  WHERE p.active AND (p.is_company OR p.parent_id IS NULL)
         """,
         company=company,
-        since=today - timedelta(days=365),
+        today=today,
+        since=since,
         overdue_before=today - timedelta(days=grace),
+        line_order=line_order,
+        joins=joins,
+        order_id=order_id,
         from_order=from_order,
         cost_figures=cost_figures,
     )
@@ -702,24 +795,27 @@ def floor_update(company, today, grace, stored_cost=False):
     )
 
 
-def compare_with_floor(env, company, today, grace):
-    """Partners whose stored figures differ from the floor's."""
+def compare_with_floor(env, company, today, grace, stored_cost=False):
+    """(partners compared, partners whose stored figures differ from the floor's, {figure: partners
+    differing on it})."""
     from odoo.tools import SQL
 
-    differs = SQL(" OR ").join(
-        SQL("abs(COALESCE(p.%s, 0) - f.%s) > 0.005", SQL.identifier(col), SQL.identifier(fig))
-        if fig in FLOOR_MONEY
+    differs = {
+        fig: SQL("abs(COALESCE(p.%s, 0) - f.%s) > %s", SQL.identifier(col), SQL.identifier(fig), FLOOR_TOLERANCE[fig])
+        if fig in FLOOR_TOLERANCE
         else SQL("p.%s IS DISTINCT FROM f.%s", SQL.identifier(col), SQL.identifier(fig))
         for col, fig in FLOOR_FIGURES.items()
-    )
+    }
     env.cr.execute(
         SQL(
-            "SELECT count(*), count(*) FILTER (WHERE %s) FROM (%s) AS f JOIN res_partner p ON p.id = f.pid",
-            differs,
-            floor_select(company, today, grace),
+            "SELECT count(*), count(*) FILTER (WHERE %s), %s FROM (%s) AS f JOIN res_partner p ON p.id = f.pid",
+            SQL(" OR ").join(differs.values()),
+            SQL(", ").join(SQL("count(*) FILTER (WHERE %s)", cond) for cond in differs.values()),
+            floor_select(company, today, grace, stored_cost),
         )
     )
-    return env.cr.fetchone()
+    compared, differing, *per_figure = env.cr.fetchone()
+    return compared, differing, {fig: n for fig, n in zip(differs, per_figure, strict=True) if n}
 
 
 def reset_partners(env, books, vacuum_conn):
@@ -821,7 +917,8 @@ def measure(args, partners, books):
             cr.commit()  # pylint: disable=invalid-commit
             results[key] = time.monotonic() - started
             out(
-                f"FLOOR {name}: {reads} (one UPDATE ... FROM (SELECT ... GROUP BY partner), 9 figures): "
+                f"FLOOR {name}: {reads} (one UPDATE ... FROM (SELECT ... GROUP BY partner), "
+                f"{len(FLOOR_FIGURES)} figures): "
                 f"{results[key]:.1f} s, {counter.count} query, {fmt_int(floor_rows)} rows written"
             )
             reset_partners(env, books, vacuum_conn)
@@ -869,18 +966,22 @@ def measure(args, partners, books):
             f"res_partner rows written {fmt_int(unchanged_rows)} (UPDATE rowcount {fmt_int(updates)})"
         )
 
-        # ---------------------------------------------------------------- the floor's SELECT vs the engine
+        # ---------------------------------------------------------------- the floors' SELECT vs the engine
         started = time.monotonic()
         cr.execute(floor_select(company, today, grace))
         cr.fetchall()
         select_alone = time.monotonic() - started
-        compared, differing = compare_with_floor(env, company, today, grace)
+        out(f"FLOOR SELECT alone (from Odoo's rows): {select_alone:.1f} s")
+        results["floor_mismatch"] = 0
+        for _key, stored, name, _reads in FLOORS:
+            compared, differing, per_figure = compare_with_floor(env, company, today, grace, stored)
+            results["floor_mismatch"] += differing
+            detail = ", ".join(f"{fig} {fmt_int(n)}" for fig, n in per_figure.items())
+            out(
+                f"  engine figures equal to the floor's {name} for {fmt_int(compared - differing)} of "
+                f"{fmt_int(compared)} partners" + (f" (differing: {detail})" if detail else "")
+            )
         cr.commit()  # pylint: disable=invalid-commit
-        results["floor_mismatch"] = differing
-        out(
-            f"FLOOR SELECT alone: {select_alone:.1f} s; engine figures equal to the floor's for "
-            f"{fmt_int(compared - differing)} of {fmt_int(compared)} partners"
-        )
 
         # ---------------------------------------------------------------- memory
         if args.tracemalloc:
