@@ -13,34 +13,52 @@ What it does, for each book size (default: 10,000 partners, then 100,000; 10 ord
    after the inserts, then the tables are VACUUM ANALYZEd. The rows:
    - res_partner: N companies (is_company, commercial_partner_id = id, main company, partner_share,
      active), 2% of them referred by an earlier one (referred_by_id);
-   - how many orders each partner has is drawn in Python (seeded, reproducible): 10% have none,
+   - how many purchases each partner has is drawn in Python (seeded, reproducible): 10% have none,
      the others a log-normal count (sigma 1.4) scaled so that the total is exactly
-     N * orders-per-partner: median about 4 orders, a long tail of a few partners with thousands;
-     each partner buys between a start day and an end day (25% stopped buying) within 3 years;
-   - sale_order (state 'sale', date_order spread over the partner's window, ids in date order so
-     that a partner's rows are scattered over the table as in real books) with one
-     sale_order_line each (a product of the template with a cost, 1-10 units at its list price,
-     purchase_price = its cost, as sale_margin sets it);
-   - one posted out_invoice per order (tax-free, a product line linked to the order line through
-     sale_order_line_invoice_rel and a receivable payment_term line, balanced; invoice_date 0-3
-     days after the order; due 30 days later; names INV/YYYY/NNNNNN numbered after the journal's
-     existing ones; lifecycle_cost and lifecycle_from_order as crm_lifecycle stores them on posting:
-     quantity x the sale line's cost, from an order): 5% are fully reversed by a posted out_refund
-     (reversed_entry_id, linked to the same order line, payment_state 'reversed'/'paid'); of the
-     others, those not yet due are 60% 'not_paid', and 3% of the older ones are 'not_paid'
-     (overdue), the rest 'paid'.
+     N * orders-per-partner: median about 4, a long tail of a few partners with thousands; each
+     partner buys between a start day and an end day (25% stopped buying) within 3 years;
+   - 95% of the purchases are a sale_order (state 'sale', date_order spread over the partner's
+     window, ids in date order so that a partner's rows are scattered over the table as in real
+     books) with one sale_order_line (a product of the template with a cost, 1-10 units at its
+     list price, purchase_price = its cost, as sale_margin sets it); the other 5% an invoice
+     without an order;
+   - one posted out_invoice per purchase (tax-free, a product line, linked to the order line
+     through sale_order_line_invoice_rel for an order, and its receivable payment_term lines,
+     balanced; invoice_date 0-3 days after the order, so that the last days' invoices may be
+     dated after today; names INV/YYYY/NNNNNN numbered after the journal's existing ones;
+     lifecycle_cost, lifecycle_from_order and lifecycle_order_id as account.move._post stores
+     them: quantity x the sale line's cost (the product's without an order, the same here),
+     whether it came from an order, which order):
+     - 5% (of those dated by today) are fully reversed by a posted out_refund, and 3% of those of
+       2+ units partly, half their units returned at the invoiced price (reversed_entry_id,
+       linked to the same order line as Odoo's reversal copies it, the order stored on the credit
+       note too, dated 1-60 days after the invoice and at the latest today; the invoice
+       'reversed', or 'partial' if the rest is unpaid, the credit note 'paid');
+     - 20% of those not credited are due in two instalments (30% on the invoice date, 70% 60
+       days later: two receivable lines with their date_maturity), the others in one, 30 days
+       later (invoice_date_due: the last instalment);
+     - 60% of those not yet fully due are left unpaid, 3% of the older ones (overdue), the rest
+       'paid'; a two-instalment invoice left unpaid has its first instalment paid half of the
+       time ('partial'), else it is 'not_paid'. Each receivable line's amount_residual (and the
+       move's) is what is left open, consistent with the payment state; no payment moves are
+       written (the engine sees payments only through the payment state and the residuals).
 3. Measures, in one process (Odoo loaded in-process, every SQL query counted through Odoo's
    cursor query hooks):
    - FLOOR: one hand-written UPDATE res_partner ... FROM (SELECT ... GROUP BY partner) computing
-     the engine's figures (order counts, first/last order, revenue and margin lifetime and 12
-     months net of refunds, overdue amount, same cost rule) for every commercial partner, twice:
-     from Odoo's own rows (the cost from the invoice lines and their sale lines), and on the cost
-     and order origin crm_lifecycle stores on each posted move (what the engine reads); after
-     each, the partners' lifecycle columns are reset to what the install left (NULL, prospect);
+     the engine's stored figures for every commercial partner from the definitions, apart from
+     the engine's SQL (orders and refunded purchases, orders in 12 months, first/last order and
+     days between the purchases kept, contacts who bought, revenue and margin lifetime and 12
+     months net of credit notes, overdue instalments, referrals and referrals who kept a
+     purchase; documents dated after today left out), twice: from Odoo's own rows (a document's
+     order through its sale lines, the cost from the invoice lines and their sale lines), and on
+     the cost, order and order origin crm_lifecycle stores on each posted move (what the engine
+     reads); after each, the partners' lifecycle columns are reset to what the install left
+     (NULL, prospect);
    - FULL RECOMPUTE through the nightly cron path (`_cron_recompute(batch_size=2000)` until it
      returns 0, commit and `env.invalidate_all()` after each batch): wall time, queries, RSS;
    - NOTHING CHANGED: the same loop again; res_partner rows written must be 0;
-   - the floor's SELECT alone, compared with what the engine wrote (must be equal);
+   - the floor's SELECT alone; both floors compared with what the engine wrote, figure by figure
+     (must be equal; the days between orders within the engine's rounding to 0.1);
    - MEMORY: the process's peak RSS during the full recompute, over its RSS at the start (and with
      `--tracemalloc`, a second full recompute under tracemalloc for the peak Python heap: slow);
    - ODOO'S OWN: `partners.mapped('total_invoiced')` for the same partners;
@@ -51,7 +69,8 @@ What it does, for each book size (default: 10,000 partners, then 100,000; 10 ord
 
 Options: `--partners N` (repeatable; default 10000 and 100000), `--orders-per-partner`,
 `--batch-size`, `--skip-odoo-total` (skip the slow Odoo computation), `--tracemalloc` (also the peak
-Python heap, in a second run), `--keep` (keep the databases).
+Python heap, in a second run), `--keep` (keep the databases), `--generate-only` (only build the
+books, kept).
 Environment: CRM_LIFECYCLE_CONF (Odoo config file), CRM_LIFECYCLE_BASE_DB (template database),
 ODOO_PATH (Odoo source, default /opt/odoo18).
 """
