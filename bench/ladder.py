@@ -58,7 +58,8 @@ What it does, for each book size (default: 10,000 partners, then 100,000; 10 ord
      returns 0, commit and `env.invalidate_all()` after each batch): wall time, queries, RSS;
    - NOTHING CHANGED: the same loop again; res_partner rows written must be 0;
    - the floor's SELECT alone; both floors compared with what the engine wrote, figure by figure
-     (must be equal; the days between orders within the engine's rounding to 0.1);
+     (must be equal; the days between orders within the engine's rounding to 0.1), and with the
+     purchases kept in the last 12 months that the rung's explanation states (not stored);
    - MEMORY: the process's peak RSS during the full recompute, over its RSS at the start (and with
      `--tracemalloc`, a second full recompute under tracemalloc for the peak Python heap: slow);
    - ODOO'S OWN: `partners.mapped('total_invoiced')` for the same partners;
@@ -749,6 +750,7 @@ WITH %(line_order)smoves AS (
 ), purchase_figures AS (
     SELECT pid, count(*) AS order_count, count(*) FILTER (WHERE day >= %(since)s) AS order_count_12m,
            count(*) FILTER (WHERE refunded) AS refund_count,
+           count(*) FILTER (WHERE day >= %(since)s AND NOT refunded) AS kept_12m,
            min(day) FILTER (WHERE NOT refunded) AS first_order, max(day) FILTER (WHERE NOT refunded) AS last_order,
            count(DISTINCT day) FILTER (WHERE NOT refunded) AS days,
            count(DISTINCT contact) FILTER (WHERE NOT refunded) AS contact_count
@@ -774,7 +776,8 @@ WITH %(line_order)smoves AS (
 )
 SELECT p.id AS pid,
        COALESCE(pf.order_count, 0) AS order_count, COALESCE(pf.order_count_12m, 0) AS order_count_12m,
-       COALESCE(pf.refund_count, 0) AS refund_count, pf.first_order, pf.last_order,
+       COALESCE(pf.refund_count, 0) AS refund_count, COALESCE(pf.kept_12m, 0) AS kept_12m,
+       pf.first_order, pf.last_order,
        CASE WHEN pf.days >= 2 THEN (pf.last_order - pf.first_order)::numeric / (pf.days - 1) ELSE 0 END
            AS order_interval,
        COALESCE(pf.contact_count, 0) AS contact_count,
@@ -825,6 +828,13 @@ def compare_with_floor(env, company, today, grace, stored_cost=False):
         else SQL("p.%s IS DISTINCT FROM f.%s", SQL.identifier(col), SQL.identifier(fig))
         for col, fig in FLOOR_FIGURES.items()
     }
+    # not stored: the purchases kept in the last 12 months, which the rung's explanation states for
+    # a customer with more than one purchase kept (lib/ladder.py, fact "orders_12m")
+    differs["kept_12m (explanation)"] = SQL(
+        "COALESCE((SELECT (e->1->>'count')::int FROM jsonb_array_elements(p.ladder_reason_data->'facts') e"
+        " WHERE e->>0 = 'orders_12m'), -1)"
+        " IS DISTINCT FROM CASE WHEN f.order_count - f.refund_count > 1 THEN f.kept_12m ELSE -1 END"
+    )
     env.cr.execute(
         SQL(
             "SELECT count(*), count(*) FILTER (WHERE %s), %s FROM (%s) AS f JOIN res_partner p ON p.id = f.pid",
