@@ -645,10 +645,10 @@ def floor_select(company, today, grace, stored_cost=False):
     Written apart from the engine's query, from the definitions (crm_lifecycle/lib/ladder.py): a
     purchase is a confirmed order or an invoice without one, refunded when what was invoiced for it
     nets to zero or less after its credit notes; refunded purchases stay in the order counts and
-    are counted apart, and count in neither the purchase days, the first and last order nor the
-    contacts; overdue is what is open on the receivable lines of unpaid invoices due before
-    `today` - `grace`; a referral counts once the referred partner has a purchase they kept.
-    Documents dated after `today` are left out.
+    are counted apart, and count in neither the purchase days, the first and last order, the
+    purchases kept in 12 months (by the purchase's own date) nor the contacts; overdue is what is
+    open on the receivable lines of unpaid invoices due before `today` - `grace`; a referral counts
+    once the referred partner has a purchase they kept. Documents dated after `today` are left out.
 
     By default from Odoo's own rows: a document's order through its lines
     (sale_order_line_invoice_rel -> sale line -> order; a credit note without order lines, the
