@@ -17,6 +17,7 @@ from ..lib.complaints import (
     SLA_STATUS_SELECTION,
     TYPE_SELECTION,
 )
+from ..lib.guard import WriteGuard
 
 _lt = LazyTranslate(__name__)
 
@@ -29,6 +30,12 @@ MAX_DESCRIPTION = 100_000
 RESOLUTION_NOTE_LENGTH = 300
 # what only the review wizard writes (see _check_review_values)
 REVIEW_FIELDS = ("reviewer_id", "review_note")
+# recorded as the complaint progresses (answering, closing, the SLA check, asking for a review): the
+# desk's figures, so nobody types them, through the form or an RPC call
+RECORDED_FIELDS = frozenset({"first_response_date", "resolved_date", "sla_status", "sla_next_check", "sla_warned",
+    "sla_escalated", "response_hours", "resolution_hours", "sla_success", "follow_up_date", "review_state",
+    *REVIEW_FIELDS})  # fmt: skip
+RECORDED_GUARD = WriteGuard("crm_lifecycle_complaint_recorded")
 
 
 def _strip_nul(msg_dict):
@@ -63,7 +70,9 @@ class CrmComplaint(models.Model):
     partner_phone = fields.Char("Phone", compute="_compute_partner_contact", store=True, readonly=False)
     complaint_type = fields.Selection(TYPE_SELECTION, "Type", required=True, default="complaint", tracking=True)
     category = fields.Selection(CATEGORY_SELECTION, required=True, default="service", tracking=True)
-    severity = fields.Selection(SEVERITY_SELECTION, required=True, default="normal", tracking=True)
+    severity = fields.Selection(
+        SEVERITY_SELECTION, required=True, default="normal", tracking=True, groups="base.group_user"
+    )
     channel = fields.Selection(CHANNEL_SELECTION, required=True, default="phone")
     sale_order_id = fields.Many2one(
         "sale.order",
@@ -103,31 +112,48 @@ class CrmComplaint(models.Model):
         default=lambda self: self.env["crm.complaint.stage"].search([], limit=1),
     )
     is_closed = fields.Boolean(related="stage_id.is_closed", store=True, index=True)
-    color = fields.Integer()
+    color = fields.Integer(groups="base.group_user")
     # after the facts: what was done, why it happened, and the review of serious cases
     # (no tracking: Odoo cannot track Html fields; a change posts a note instead, see write)
     resolution = fields.Html()
-    root_cause = fields.Text("Root cause")
-    action_type = fields.Selection([("corrective", "Corrective"), ("preventive", "Preventive")], "Action")
+    root_cause = fields.Text("Root cause", groups="base.group_user")
+    action_type = fields.Selection(
+        [("corrective", "Corrective"), ("preventive", "Preventive")], "Action", groups="base.group_user"
+    )
     review_required = fields.Boolean(
         "Review required",
         compute="_compute_review_required",
         search="_search_review_required",
         help="Serious complaints are closed only once a complaints manager approved their resolution.",
+        groups="base.group_user",
     )
     review_state = fields.Selection(
-        REVIEW_SELECTION, "Review", default="none", readonly=True, tracking=True, copy=False
+        REVIEW_SELECTION, "Review", default="none", readonly=True, tracking=True, copy=False, groups="base.group_user"
     )
-    review_note = fields.Text("Review note", readonly=True, copy=False)
-    reviewer_id = fields.Many2one("res.users", "Reviewed by", readonly=True, copy=False)
+    review_note = fields.Text("Review note", readonly=True, copy=False, groups="base.group_user")
+    reviewer_id = fields.Many2one("res.users", "Reviewed by", readonly=True, copy=False, groups="base.group_user")
     # service level
     sla_id = fields.Many2one(
-        "crm.complaint.sla", "SLA", compute="_compute_sla_id", store=True, readonly=False, check_company=True
+        "crm.complaint.sla",
+        "SLA",
+        compute="_compute_sla_id",
+        store=True,
+        readonly=False,
+        check_company=True,
+        groups="base.group_user",
     )
-    response_deadline = fields.Datetime("Respond by", compute="_compute_sla_deadlines", store=True)
-    resolution_deadline = fields.Datetime("Resolve by", compute="_compute_sla_deadlines", store=True)
-    response_at_risk_date = fields.Datetime("Response at risk from", compute="_compute_sla_deadlines", store=True)
-    resolution_at_risk_date = fields.Datetime("Resolution at risk from", compute="_compute_sla_deadlines", store=True)
+    response_deadline = fields.Datetime(
+        "Respond by", compute="_compute_sla_deadlines", store=True, groups="base.group_user"
+    )
+    resolution_deadline = fields.Datetime(
+        "Resolve by", compute="_compute_sla_deadlines", store=True, groups="base.group_user"
+    )
+    response_at_risk_date = fields.Datetime(
+        "Response at risk from", compute="_compute_sla_deadlines", store=True, groups="base.group_user"
+    )
+    resolution_at_risk_date = fields.Datetime(
+        "Resolution at risk from", compute="_compute_sla_deadlines", store=True, groups="base.group_user"
+    )
     first_response_date = fields.Datetime("First response", readonly=True, copy=False)
     resolved_date = fields.Datetime("Resolved on", readonly=True, copy=False, index=True)
     sla_status = fields.Selection(
@@ -139,21 +165,42 @@ class CrmComplaint(models.Model):
         help="Met: closed within the SLA's targets, after a recorded first response. A complaint closed without "
         "any recorded first response (a message to the customer, Answered by phone, or a stage that counts as "
         "a response) is breached.",
+        groups="base.group_user",
     )
-    sla_next_check = fields.Datetime("Next SLA check", readonly=True, copy=False, index=True)
-    sla_warned = fields.Boolean("SLA warning sent", readonly=True, copy=False)
-    sla_escalated = fields.Boolean("Escalated", readonly=True, copy=False)
+    sla_next_check = fields.Datetime("Next SLA check", readonly=True, copy=False, index=True, groups="base.group_user")
+    sla_warned = fields.Boolean("SLA warning sent", readonly=True, copy=False, groups="base.group_user")
+    sla_escalated = fields.Boolean("Escalated", readonly=True, copy=False, groups="base.group_user")
     response_hours = fields.Float(
-        "Hours to first response", readonly=True, copy=False, aggregator="avg", help="In working hours."
+        "Hours to first response",
+        readonly=True,
+        copy=False,
+        aggregator="avg",
+        help="In working hours.",
+        groups="base.group_user",
     )
     resolution_hours = fields.Float(
-        "Hours to resolution", readonly=True, copy=False, aggregator="avg", help="In working hours."
+        "Hours to resolution",
+        readonly=True,
+        copy=False,
+        aggregator="avg",
+        help="In working hours.",
+        groups="base.group_user",
     )
     sla_success = fields.Float(
-        "SLA met (%)", readonly=True, copy=False, aggregator="avg", help="100 when closed within its SLA, else 0."
+        "SLA met (%)",
+        readonly=True,
+        copy=False,
+        aggregator="avg",
+        help="100 when closed within its SLA, else 0.",
+        groups="base.group_user",
     )
     follow_up_date = fields.Date(
-        "Follow up on", readonly=True, copy=False, index=True, help="When to check back with the customer."
+        "Follow up on",
+        readonly=True,
+        copy=False,
+        index=True,
+        help="When to check back with the customer.",
+        groups="base.group_user",
     )
 
     _sql_constraints = [
@@ -292,6 +339,7 @@ class CrmComplaint(models.Model):
         defaults = self.default_get(["review_state", *REVIEW_FIELDS])
         for vals in vals_list:
             self._check_review_values({**defaults, **vals})
+            self._check_recorded_values(vals)
             if vals.get("name", _("New")) == _("New"):
                 company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
                 vals["name"] = self.env["ir.sequence"].with_company(company).next_by_code("crm.complaint") or _("New")
@@ -306,6 +354,7 @@ class CrmComplaint(models.Model):
 
     def write(self, vals):
         self._check_review_values(vals)
+        self._check_recorded_values(vals)
         stage = self.env["crm.complaint.stage"].browse(vals.get("stage_id"))
         closing = self.filtered(lambda c: not c.is_closed) if stage.is_closed else self.browse()
         reopening = self.filtered("is_closed") if "stage_id" in vals and not stage.is_closed else self.browse()
@@ -322,7 +371,8 @@ class CrmComplaint(models.Model):
             self._mark_responded(fields.Datetime.now())
         closing._on_closed()
         if reopening:
-            reopening.write({"resolved_date": False, "sla_success": 0.0, "follow_up_date": False})
+            with RECORDED_GUARD.allow():
+                reopening.write({"resolved_date": False, "sla_success": 0.0, "follow_up_date": False})
         if reopening or SLA_INPUTS & vals.keys():
             self._sla_refresh()
         if closing or reopening or "partner_id" in vals:
@@ -339,6 +389,18 @@ class CrmComplaint(models.Model):
                 _(
                     "Only a complaints manager approves or sends back a resolution, with Review on the complaint:"
                     " ask for it with Request review."
+                )
+            )
+
+    def _check_recorded_values(self, vals):
+        recorded = sorted(RECORDED_FIELDS & vals.keys())
+        if recorded and not RECORDED_GUARD.allowed(self.env.su):
+            names = ", ".join(self._fields[fname]._description_string(self.env) for fname in recorded)
+            raise AccessError(
+                _(
+                    "%(fields)s are recorded as the complaint goes on (answering the customer, closing it, the SLA"
+                    " check, asking for a review): they cannot be typed in.",
+                    fields=names,
                 )
             )
 
@@ -579,10 +641,12 @@ class CrmComplaint(models.Model):
             follow_up_days = complaint.team_id.complaint_follow_up_days
             if follow_up_days:
                 values["follow_up_date"] = (now + timedelta(days=follow_up_days)).date()
-            complaint.write(values)
+            with RECORDED_GUARD.allow():
+                complaint.write(values)
         self._sla_refresh(now)
-        for complaint in self.filtered("sla_id"):
-            complaint.sla_success = 100.0 if complaint.sla_status == "met" else 0.0
+        with RECORDED_GUARD.allow():
+            for complaint in self.filtered("sla_id"):
+                complaint.sla_success = 100.0 if complaint.sla_status == "met" else 0.0
         unanswered = self.filtered(lambda c: c.sla_id and not c.first_response_date)
         if unanswered:
             reason = Markup("<p>%s</p>") % _(
@@ -609,7 +673,8 @@ class CrmComplaint(models.Model):
             values = {"first_response_date": when}
             if complaint.sla_id:
                 values["response_hours"] = complaint._working_hours_until(when)
-            complaint.write(values)
+            with RECORDED_GUARD.allow():
+                complaint.write(values)
         self._sla_refresh()
 
     def action_mark_responded(self):
@@ -636,7 +701,8 @@ class CrmComplaint(models.Model):
                 raise UserError(
                     _("Write the resolution of %(name)s before asking for its review.", name=complaint.name)
                 )
-        self.write({"review_state": "to_review"})
+        with RECORDED_GUARD.allow():
+            self.write({"review_state": "to_review"})
         managers = self.env.ref(COMPLAINT_MANAGER).users.filtered(lambda u: not u.share)
         reviewer = self.team_id.user_id.filtered(lambda u: u in managers)[:1] or managers[:1]
         for complaint in self:

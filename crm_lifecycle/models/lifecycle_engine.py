@@ -15,7 +15,6 @@ import gc
 import json
 from collections import defaultdict
 from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import fields as dataclass_fields
 from datetime import datetime, time, timedelta
 
@@ -27,6 +26,7 @@ from odoo.exceptions import AccessError
 from odoo.tools import SQL
 from odoo.tools.mail import generate_tracking_message_id
 
+from ..lib.guard import WriteGuard
 from ..lib.ladder import CUT_FRACTIONS, Figures, classify
 from .crm_ladder_history import ladder_direction
 from .lifecycle_retention import RETENTION_COLUMNS
@@ -76,24 +76,13 @@ MAX_REFERRAL_ROUNDS = 3
 # A nightly batch that met a concurrent update runs again after this
 RETRY_AFTER = timedelta(seconds=10)
 
-_ENGINE_WRITES = ContextVar("crm_lifecycle_engine_writes", default=False)
-
-
-@contextmanager
-def engine_writes():
-    """Let the code inside write the engine's columns through the ORM (partner merges do).
-
-    A context variable, not a context key: a context comes from the client, this cannot.
-    """
-    token = _ENGINE_WRITES.set(True)
-    try:
-        yield
-    finally:
-        _ENGINE_WRITES.reset(token)
+# Partner merges write them through the ORM inside `engine_writes()`
+ENGINE_GUARD = WriteGuard("crm_lifecycle_engine_writes")
+engine_writes = ENGINE_GUARD.allow
 
 
 def engine_writes_allowed(env):
-    return env.su or _ENGINE_WRITES.get()
+    return ENGINE_GUARD.allowed(env.su)
 
 
 class CrmLifecycleEngine(models.AbstractModel):
