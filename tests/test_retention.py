@@ -91,15 +91,24 @@ class TestChurnRisk(RetentionCase):
         partner = self.regular("Weighed", every=30, last=100)
         partner._lifecycle_recompute()
         before = partner.churn_risk
-        self.company.with_user(self.manager).write({"lifecycle_churn_weight_recency": 70.0})
+        # 35 more points for a long silence, taken from the falling revenue and from nobody in touch
+        self.company.with_user(self.manager).write(
+            {"lifecycle_churn_weight_recency": 70.0, "lifecycle_churn_weight_trend": 0.0,
+             "lifecycle_churn_weight_no_contact": 0.0, "lifecycle_churn_weight_complaints": 10.0}
+        )  # fmt: skip
         partner._lifecycle_recompute()
         self.assertGreater(partner.churn_risk, before)
+        factors = dict(partner.churn_risk_data["factors"])
+        self.assertEqual(factors["recency"]["points"], 70)
+        self.assertEqual(sum(f["points"] for f in factors.values()), partner.churn_risk, "the points add up")
         for values, message in (
             ({"lifecycle_churn_weight_recency": float("nan")}, "must be a number"),
             ({"lifecycle_churn_medium_from": 80}, "levels must rise"),
             ({"lifecycle_churn_period_days": 10}, "30 days"),
             ({f"lifecycle_churn_weight_{f}": 0.0 for f in ("recency", "trend", "overdue", "complaints", "rating",
-                                                           "no_contact")}, "At least one factor"),
+                                                           "no_contact")}, r"add up to 100.*\(now 0"),
+            ({"lifecycle_churn_weight_recency": 99.0}, r"add up to 100.*\(now 129"),
+            ({"lifecycle_churn_weight_recency": -5.0, "lifecycle_churn_weight_trend": 55.0}, "cannot be negative"),
         ):  # fmt: skip
             with self.subTest(values=values), self.assertRaisesRegex(ValidationError, message), self.env.cr.savepoint():
                 self.company.with_user(self.manager).write(values)

@@ -2,7 +2,8 @@
 
 The risk is explainable by construction: a sum of points, each factor's points its weight times how
 strongly the factor holds (0 to 1), so that the explanation lists each factor with its points and the
-points add up to the risk. Weights and thresholds are the company's (`ChurnSettings`, res.company
+points add up to the risk. The weights add up to 100 (the company's rules check it), so the risk goes
+from 0 to 100. Weights and thresholds are the company's (`ChurnSettings`, res.company
 fields of the same names prefixed `lifecycle_churn_`).
 """
 
@@ -86,14 +87,29 @@ def churn_risk(signals, settings, today):
     if silent is None or silent > settings.no_contact_days / 3:
         strength = 1.0 if silent is None else _clip(silent / settings.no_contact_days)
         factors.append(["no_contact", {"days": silent}, strength])
-    explained, total = [], 0.0
-    for code, params, strength in factors:
-        points = getattr(settings, f"weight_{code}") * strength
-        if points >= 0.5:
-            explained.append([code, dict(params, points=round(points))])
-            total += points
-    risk = max(0, min(100, round(total)))
+    raw = [getattr(settings, f"weight_{code}") * strength for code, _params, strength in factors]
+    risk = max(0, min(100, round(sum(raw))))
+    points = apportion(raw, risk)
+    explained = [
+        [code, dict(params, points=share)]
+        for (code, params, _strength), share in zip(factors, points, strict=True)
+        if share
+    ]
     return risk, risk_level(risk, settings), explained
+
+
+def apportion(raw, total):
+    """Whole points for each raw share that add up to `total` (largest remainders): the explanation's
+    points then sum to the risk shown, which rounding each share on its own does not promise."""
+    if not raw:
+        return []
+    scale = total / sum(raw) if sum(raw) else 0.0
+    exact = [value * scale for value in raw]
+    points = [int(value) for value in exact]
+    by_remainder = sorted(range(len(exact)), key=lambda i: (points[i] - exact[i], i))
+    for i in by_remainder[: total - sum(points)]:
+        points[i] += 1
+    return points
 
 
 def risk_level(risk, settings):

@@ -198,8 +198,14 @@ class ResCompany(models.Model):
 
     def _check_churn_rules(self):
         weights = [self[f"lifecycle_churn_weight_{factor}"] for factor in FACTORS]
-        if not sum(weights):
-            raise ValidationError(_("At least one factor of the churn risk needs a weight above 0."))
+        if round(sum(weights), 2) != 100:
+            raise ValidationError(
+                _(
+                    "The points of the churn risk factors add up to 100 (now %(total)s): a customer"
+                    " for whom every factor holds fully has a risk of 100.",
+                    total=f"{sum(weights):g}",
+                )
+            )
         if self.lifecycle_churn_recency_full_ratio <= 1:
             raise ValidationError(_("The full points of a long silence come after more than 1 usual interval."))
         if min(self.lifecycle_churn_default_interval_days, self.lifecycle_churn_no_contact_days) < 1:
