@@ -9,7 +9,9 @@ from odoo.addons.crm_lifecycle.lib.rfm import (
     SEGMENT_MAP,
     SEGMENT_SELECTION,
     quintile_scores,
+    quintile_thresholds,
     rfm_scores,
+    score_from_thresholds,
     segment,
     segments,
 )
@@ -106,3 +108,18 @@ def test_refusals():
         rfm_scores([1, -2], [1, 1], [5.0, 4.0])
     with pytest.raises(ValueError, match=r"from 0 \(none\) to 5"):
         segment(6, 1, 1)
+
+
+@pytest.mark.parametrize("higher_is_better", [True, False])
+def test_one_customer_scored_on_the_thresholds_as_among_all(higher_is_better):
+    """The engine scores each customer against the company's four stored thresholds: the same score
+    as ranking them among all the company's customers, ties and small companies included."""
+    rng = np.random.default_rng(7)
+    for n in [1, 2, 3, 4, 5, 6, 7, 11, 50, 333]:
+        values = rng.integers(0, max(2, n // 3), size=n).astype(float)  # many ties
+        thresholds = quintile_thresholds(values, higher_is_better=higher_is_better)
+        expected = quintile_scores(values, higher_is_better=higher_is_better)
+        got = [score_from_thresholds(v, thresholds, higher_is_better=higher_is_better) for v in values]
+        assert got == expected.tolist(), f"{n} customers"
+    assert quintile_thresholds([]) == []
+    assert score_from_thresholds(3.0, []) == 0

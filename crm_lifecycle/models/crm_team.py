@@ -51,10 +51,15 @@ class CrmTeam(models.Model):
     complaint_follow_up_days = fields.Integer(
         "Follow up after (days)", default=7, help="Days after the resolution to check back with the customer."
     )
-    complaint_open_count = fields.Integer("Open complaints", compute="_compute_complaint_stats")
+    complaint_open_count = fields.Integer(
+        "Open complaints",
+        compute="_compute_complaint_stats",
+        groups="crm_lifecycle.crm_lifecycle_group_complaint_user,sales_team.group_sale_salesman",
+    )
     complaint_rating_avg = fields.Float(
         "Complaint satisfaction",
         compute="_compute_complaint_stats",
+        groups="crm_lifecycle.crm_lifecycle_group_complaint_user,sales_team.group_sale_salesman",
         digits=(16, 2),
         help="Average rating of the team's rated complaints (empty while none was rated).",
     )

@@ -25,6 +25,8 @@ RECOMPUTE_ON = frozenset(
 # The seller's internal view of a customer: never shown to portal users, even their own company's
 INTERNAL = "base.group_user"
 CREATE_DEFAULTS = {"ladder_stage": "prospect", "value_tier": "lead"}
+# derived from other fields, never typed: the engine's columns, and the birthday's month and day
+GUARDED = ENGINE_COLUMNS | {"birthday_month", "birthday_day"}
 # grouped in their own order in reports (see lib.sql.ordered_groupby)
 RANKED_SELECTIONS = {
     "ladder_stage": [key for key, _label in LADDER_SELECTION],
@@ -271,7 +273,9 @@ class ResPartner(models.Model):
         tracking=True,
         help="The customer asked not to receive greetings and care messages (e-mail or SMS), from any rule.",
     )
-    care_log_ids = fields.One2many("crm.care.log", "partner_id", "Care", groups=INTERNAL, readonly=True)
+    care_log_ids = fields.One2many(
+        "crm.care.log", "partner_id", "Care", groups="crm_lifecycle.crm_lifecycle_group_user", readonly=True
+    )
 
     # --- complaints (for complaint users) ---
     complaint_count = fields.Integer(
@@ -385,7 +389,7 @@ class ResPartner(models.Model):
         flag are a manager's. Refused whatever else the values hold and in whatever order."""
         if engine_writes_allowed(self.env):
             return
-        engine = ENGINE_COLUMNS & vals.keys()
+        engine = GUARDED & vals.keys()
         managed = MANAGER_FIELDS & vals.keys()
         if creating:
             # a new partner may say what the defaults say (prospect, no margin, no figures, not locked)
@@ -410,7 +414,7 @@ class ResPartner(models.Model):
         context = {
             key: value
             for key, value in self.env.context.items()
-            if not (key.startswith("default_") and key[8:] in ENGINE_COLUMNS | MANAGER_FIELDS)
+            if not (key.startswith("default_") and key[8:] in GUARDED | MANAGER_FIELDS)
         }
         # (a context without some keys: with_context(**kwargs) can only add them)
         partners = super(ResPartner, self.with_context(context)).create(vals_list)  # pylint: disable=context-overridden
@@ -422,7 +426,7 @@ class ResPartner(models.Model):
         if "churn_reason" in vals and not engine_writes_allowed(self.env):
             # a person's reason is kept; clearing it gives the proposal back
             vals = dict(vals, churn_reason_manual=bool(vals["churn_reason"]))
-        if ENGINE_COLUMNS & vals.keys() or MANAGER_FIELDS & vals.keys():
+        if GUARDED & vals.keys() or MANAGER_FIELDS & vals.keys():
             # contacts receive their company's values through Odoo's sync, as superuser
             self._check_lifecycle_values(vals)
         touched = self.browse()
