@@ -197,13 +197,14 @@ class ResCompany(models.Model):
             company._check_churn_rules()
 
     def _check_churn_rules(self):
-        weights = [self[f"lifecycle_churn_weight_{factor}"] for factor in FACTORS]
-        if round(sum(weights), 2) != 100:
+        total = sum(self[f"lifecycle_churn_weight_{factor}"] for factor in FACTORS)
+        if round(total, 2) != 100:
+            shown = f"{total:g}"  # 135, not 135.0 (outside _(): Babel reads f-strings in its calls)
             raise ValidationError(
                 _(
                     "The points of the churn risk factors add up to 100 (now %(total)s): a customer"
                     " for whom every factor holds fully has a risk of 100.",
-                    total=f"{sum(weights):g}",
+                    total=shown,
                 )
             )
         if self.lifecycle_churn_recency_full_ratio <= 1:
