@@ -5,7 +5,7 @@ SHELL := /bin/bash
 help:
 	@echo "make run    set up everything, then serve the demo database on http://127.0.0.1:8069"
 	@echo "make test   set up everything, fresh test database, whole test suite (browser tests included) and lint"
-	@echo "make test-odoo  Odoo's own crm and sale_crm tests with the addon installed (about 6 minutes)"
+	@echo "make test-odoo  Odoo's crm, sale_crm, invoice, refund and payment tests with the addon (about 10 minutes)"
 	@echo "make lint   ruff, ruff-format and pylint-odoo's mandatory checks"
 	@echo "make i18n   export crm_lifecycle.pot from a real database and merge it into zh_CN.po"
 	@echo "make bench  run the benchmarks under bench/ (large data, minutes)"
