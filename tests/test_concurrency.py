@@ -11,6 +11,7 @@ import os
 import signal
 import socket
 import subprocess
+import threading
 import time
 import urllib.request
 from contextlib import closing, contextmanager
@@ -18,7 +19,7 @@ from contextlib import closing, contextmanager
 import pytest
 
 import odoo
-from odoo import SUPERUSER_ID, Command, api
+from odoo import SUPERUSER_ID, Command, api, fields
 from odoo.modules.registry import Registry
 from odoo.service.model import retrying
 
@@ -162,6 +163,54 @@ def test_a_second_run_at_the_same_time_leaves_the_work_to_the_first(fault_db):
         first_cr.rollback()
     _run_to_the_end(registry)
     assert query(fault_db, "SELECT count(*) FROM crm_ladder_history")[0][0] > history[0][0]
+
+
+def _care_run_to_the_end(registry, start, errors):
+    """Daily care runs as the cron runner calls them: a batch, a commit, again while some remain."""
+    start.wait()
+    try:
+        while True:
+            with _env(registry) as env:
+                if not env["crm.care.rule"]._cron_run_care(batch_size=7):
+                    return
+    except Exception as error:  # noqa: BLE001 - the cron runner would log it as a failed job
+        errors.append(error)
+
+
+def test_two_care_runs_at_once_send_each_greeting_once(fault_db):
+    """Two cron workers on the same day's birthdays: each partner gets one e-mail, none is skipped."""
+    registry = _registry(fault_db)
+    with _env(registry) as env:
+        today = fields.Date.context_today(env["res.partner"])
+        partners = env["res.partner"].create(
+            [{"name": f"Twice Greeted {i:02d}", "email": f"twice{i}@example.com",
+              "birthdate_date": today.replace(year=1980)} for i in range(40)]
+        )  # fmt: skip
+        env["crm.care.rule"].search([]).active = False  # the rules the addon ships stay out of it
+        env["crm.care.rule"].create(
+            {"name": "Birthdays, two workers", "trigger": "birthday", "company_id": env.company.id,
+             "control_percent": 0, "mail_template_id": env.ref("crm_lifecycle.mail_template_care_birthday").id}
+        )  # fmt: skip
+        ids = partners.ids
+    start, errors = threading.Barrier(2), []
+    workers = [threading.Thread(target=_care_run_to_the_end, args=(registry, start, errors)) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=300)
+    assert not any(worker.is_alive() for worker in workers)
+    assert not errors, "a run that meets the other's claims runs again, it does not fail"
+    mails = query(
+        fault_db,
+        "SELECT msg.res_id, count(*) FROM mail_mail mail JOIN mail_message msg ON msg.id = mail.mail_message_id"
+        " WHERE msg.model = 'res.partner' AND msg.res_id = ANY(%s) GROUP BY msg.res_id",
+        (ids,),
+    )
+    assert sorted(mails) == [(pid, 1) for pid in ids], "one e-mail each, none twice, none left out"
+    logs = query(
+        fault_db, "SELECT count(*), count(DISTINCT partner_id) FROM crm_care_log WHERE partner_id = ANY(%s)", (ids,)
+    )
+    assert logs == [(40, 40)]
 
 
 # ---------------------------------------------------------------------------------------------- multi-process

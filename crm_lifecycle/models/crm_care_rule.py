@@ -1,6 +1,9 @@
 import ast
+import logging
 from collections import defaultdict
 from datetime import timedelta
+
+from psycopg2.extensions import TransactionRollbackError
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
@@ -10,6 +13,10 @@ from odoo.tools import SQL
 from ..lib import care
 from ..lib.ladder import LADDER, LADDER_SELECTION, TIER_SELECTION
 from ..lib.validation import ensure_finite
+
+_logger = logging.getLogger(__name__)
+# A batch that met another run's claims runs again after this
+RETRY_AFTER = timedelta(seconds=10)
 
 TRIGGER_SELECTION = [
     ("birthday", "Birthday"),
@@ -112,9 +119,9 @@ class CrmCareRule(models.Model):
     skipped_count = fields.Integer("Skipped", compute="_compute_counts")
     failed_count = fields.Integer("Failed", compute="_compute_counts")
     effect_sent = fields.Integer("Customers sent care", compute="_compute_effect")
-    effect_sent_ordered = fields.Integer("Of them, ordered", compute="_compute_effect")
+    effect_sent_ordered = fields.Integer("Sent care, then ordered", compute="_compute_effect")
     effect_held_out = fields.Integer("Customers held out", compute="_compute_effect")
-    effect_held_out_ordered = fields.Integer("Of them, ordered ", compute="_compute_effect")
+    effect_held_out_ordered = fields.Integer("Held out, then ordered", compute="_compute_effect")
     effect_sent_rate = fields.Float("Ordered after care (%)", compute="_compute_effect", digits=(16, 1))
     effect_held_out_rate = fields.Float("Ordered when held out (%)", compute="_compute_effect", digits=(16, 1))
     effect_difference = fields.Float("Difference (points)", compute="_compute_effect", digits=(16, 1))
@@ -418,6 +425,15 @@ class CrmCareRule(models.Model):
         """
         today = fields.Date.context_today(self)
         rules = self.sudo().search([("trigger", "!=", "manual")])
-        done, remaining = self.env["crm.care.log"]._run(rules, today, limit=batch_size, count_remaining=True)
+        try:
+            with self.env.cr.savepoint():
+                done, remaining = self.env["crm.care.log"]._run(rules, today, limit=batch_size, count_remaining=True)
+        except TransactionRollbackError:
+            # another run claimed some of the same occasions and committed after this transaction began:
+            # its rows are outside this snapshot, so the claim cannot go on here (nothing was sent); a
+            # new transaction sees them and leaves them out
+            _logger.info("care: a concurrent run claimed part of this batch, running again in a moment")
+            self.env.ref("crm_lifecycle.ir_cron_care_run")._trigger(fields.Datetime.now() + RETRY_AFTER)
+            done, remaining = 0, 1
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         return remaining
