@@ -293,7 +293,7 @@ class TestComplaintSla(ComplaintCase):
         with freeze_time(datetime(2026, 11, 23, 10, 30)):
             self.env["crm.complaint"]._cron_check_sla()
         escalation = complaint.activity_ids.filtered(lambda a: a.user_id == self.leader)
-        self.assertEqual(escalation.summary, f"服务级别协议已违约：{complaint.name}")
+        self.assertEqual(escalation.summary, f"服务级别协议已超时：{complaint.name}")
         self.assertTrue(complaint.message_ids.filtered(lambda m: "已升级至 Lea Leader" in (m.body or "")))
 
     def test_a_complaint_recorded_late_is_still_escalated(self):
