@@ -173,7 +173,7 @@ def _care_run_to_the_end(registry, start, errors):
             with _env(registry) as env:
                 if not env["crm.care.rule"]._cron_run_care(batch_size=7):
                     return
-    except Exception as error:  # noqa: BLE001 - the cron runner would log it as a failed job
+    except Exception as error:  # the cron runner would log it as a failed job
         errors.append(error)
 
 

@@ -230,8 +230,6 @@ ACCEPTED_ODOO_LABELS = {
     # the lead form and list show Odoo's Customer field (客户) beside the rung Client (客户 in the
     # glossary, domain.md) of the customer's ladder
     ("客户", "Customer"): "the glossary's 客户 for the rung client against Odoo's 客户 for customer",
-    # the partner form: Odoo's Email field beside the care log's channel E-mail; one word, spelt two ways
-    ("电子邮件", "Email"): "the addon writes E-mail where Odoo writes Email",
 }
 
 
@@ -287,13 +285,13 @@ class TestOneChineseTermPerEnglishTerm(TransactionCase):
         self.assertEqual(used, set(ACCEPTED_ODOO_LABELS), "accepted labels no screen shows any more: remove them")
 
     def test_a_clash_is_found(self):
-        """The check above sees a clash: the rung filter Clients translated as the one of Prospects."""
+        """The check above sees a clash: the rung filter Client translated as the one of Prospect."""
         search = self.env.ref("crm_lifecycle.res_partner_view_search")
-        search.update_field_translations("arch_db", {"zh_CN": {"Clients": "潜在顾客"}})
+        search.update_field_translations("arch_db", {"zh_CN": {"Client": "潜在顾客"}})
         self.env.registry.clear_cache("templates")
         screen = next(screen for screen in self._screens() if screen[2] == search.inherit_id.id)
         clashes = _reported(self._screen_clashes(*screen), {}, set())
-        self.assertEqual(clashes, {"潜在顾客": ["Clients", "Prospects"]})
+        self.assertEqual(clashes, {"潜在顾客": ["Client", "Prospect"]})
 
     def test_no_two_english_menus_share_a_chinese_name_on_a_level(self):
         Menu = self.env["ir.ui.menu"].with_context(**{"ir.ui.menu.full_list": True})

@@ -21,7 +21,7 @@ SEVERITY_SELECTION = [
 ]
 CHANNEL_SELECTION = [
     ("phone", "Phone"),
-    ("email", "E-mail"),
+    ("email", "Email"),
     ("web", "Web form"),
     ("portal", "Portal"),
     ("in_person", "In person"),

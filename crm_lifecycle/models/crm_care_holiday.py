@@ -20,7 +20,9 @@ class CrmCareHoliday(models.Model):
     _rec_names_search = ["key", "name_en"]
 
     country_id = fields.Many2one("res.country", required=True, index=True, ondelete="cascade")
-    key = fields.Char("Holiday", required=True, help="The holidays library's English name of the holiday.")
+    key = fields.Char(
+        "Holiday (library name)", required=True, help="The holidays library's English name of the holiday."
+    )
     name_en = fields.Char("English name", required=True)
     name = fields.Char(compute="_compute_name", help="The holiday's name in your language.")
     regional = fields.Boolean(

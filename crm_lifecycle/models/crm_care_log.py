@@ -10,13 +10,13 @@ from ..lib import care
 _logger = logging.getLogger(__name__)
 
 STATE_SELECTION = [("sent", "Sent"), ("held_out", "Held out"), ("skipped", "Skipped"), ("failed", "Failed")]
-CHANNEL_SELECTION = [("email", "E-mail"), ("sms", "SMS"), ("activity", "Activity")]
+CHANNEL_SELECTION = [("email", "Email"), ("sms", "SMS"), ("activity", "Activity")]
 REASON_SELECTION = [
     ("control", "In the control group"),
     ("opted_out", "Asked for no care messages"),
     ("capped", "Already had care recently"),
     ("no_email", "No e-mail address"),
-    ("email_blacklisted", "E-mail address blacklisted"),
+    ("email_blacklisted", "Email address blacklisted"),
     ("no_mobile", "No phone number"),
     ("phone_blacklisted", "Phone number blacklisted"),
     ("no_user", "No salesperson to give the activity to"),
@@ -36,8 +36,8 @@ class CrmCareLog(models.Model):
     _rec_name = "partner_id"
 
     rule_id = fields.Many2one("crm.care.rule", "Care rule", required=True, index=True, ondelete="cascade")
-    trigger = fields.Selection(related="rule_id.trigger", string="Occasion")
-    partner_id = fields.Many2one("res.partner", "Customer", required=True, index=True, ondelete="cascade")
+    trigger = fields.Selection(related="rule_id.trigger", string="Trigger")
+    partner_id = fields.Many2one("res.partner", "Recipient", required=True, index=True, ondelete="cascade")
     commercial_partner_id = fields.Many2one(
         "res.partner", "Customer company", related="partner_id.commercial_partner_id", store=True, index=True
     )
@@ -48,10 +48,10 @@ class CrmCareLog(models.Model):
     occurrence = fields.Date("Occasion on", required=True, help="The day of the occasion: the birthday, the holiday...")
     date = fields.Date("Handled on", required=True, index=True, help="The day the care was sent, held out or skipped.")
     channel = fields.Selection(CHANNEL_SELECTION, required=True)
-    state = fields.Selection(STATE_SELECTION, required=True, index=True)
+    state = fields.Selection(STATE_SELECTION, "Status", required=True, index=True)
     reason = fields.Selection(REASON_SELECTION)
     error = fields.Char(help="Why it could not be sent.")
-    mail_id = fields.Many2one("mail.mail", "E-mail", ondelete="set null", index="btree_not_null")
+    mail_id = fields.Many2one("mail.mail", "Email", ondelete="set null", index="btree_not_null")
     sms_id = fields.Many2one("sms.sms", "SMS", ondelete="set null", index="btree_not_null")
     activity_id = fields.Many2one("mail.activity", ondelete="set null", index="btree_not_null")
     user_id = fields.Many2one("res.users", "By", help="Who sent a one-to-one care message.")

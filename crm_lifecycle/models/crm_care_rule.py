@@ -89,7 +89,7 @@ class CrmCareRule(models.Model):
     audience_state_ids = fields.Many2many("res.country.state", string="States")
     # --- how
     mail_template_id = fields.Many2one(
-        "mail.template", "E-mail", domain=[("model", "=", "res.partner")], help="Sent in the customer's language."
+        "mail.template", "Email", domain=[("model", "=", "res.partner")], help="Sent in the customer's language."
     )
     sms_template_id = fields.Many2one(
         "sms.template", "SMS", domain=[("model", "=", "res.partner")], help="Sent in the customer's language."

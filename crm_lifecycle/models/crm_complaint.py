@@ -59,13 +59,13 @@ class CrmComplaint(models.Model):
     subject = fields.Char(required=True, tracking=True)
     description = fields.Html()
     request_date = fields.Datetime("Received on", required=True, default=fields.Datetime.now, index=True)
-    partner_id = fields.Many2one("res.partner", "Customer", tracking=True, index=True, check_company=True)
+    partner_id = fields.Many2one("res.partner", "Complainant", tracking=True, index=True, check_company=True)
     commercial_partner_id = fields.Many2one(
         related="partner_id.commercial_partner_id", store=True, index=True, string="Customer company"
     )
     contact_name = fields.Char("Contact", help="Who complained, when they are not in the address book.")
     email_from = fields.Char(
-        "E-mail", compute="_compute_partner_contact", store=True, readonly=False, index="trigram", tracking=True
+        "Email", compute="_compute_partner_contact", store=True, readonly=False, index="trigram", tracking=True
     )
     partner_phone = fields.Char("Phone", compute="_compute_partner_contact", store=True, readonly=False)
     complaint_type = fields.Selection(TYPE_SELECTION, "Type", required=True, default="complaint", tracking=True)
@@ -765,7 +765,7 @@ class CrmComplaint(models.Model):
     def _message_get_suggested_recipients(self):
         recipients = super()._message_get_suggested_recipients()
         if self.partner_id:
-            self._message_add_suggested_recipient(recipients, partner=self.partner_id, reason=_("Customer"))
+            self._message_add_suggested_recipient(recipients, partner=self.partner_id, reason=_("Complainant"))
         elif self.email_from:
             self._message_add_suggested_recipient(recipients, email=self.email_from, reason=_("Customer e-mail"))
         return recipients

@@ -223,7 +223,7 @@ class ResCompany(models.Model):
                 )
             )
         if self.lifecycle_churn_period_days < 30:
-            raise ValidationError(_("A customer is churned after 30 days without an order at the soonest."))
+            raise ValidationError(_("The churn period is at least 30 days without an order."))
 
     def _lifecycle_thresholds(self):
         self.ensure_one()

@@ -23,7 +23,7 @@ class CrmComplaintReport(models.Model):
     complaint_id = fields.Many2one("crm.complaint", readonly=True)
     request_date = fields.Datetime("Received on", readonly=True)
     resolved_date = fields.Datetime("Resolved on", readonly=True)
-    partner_id = fields.Many2one("res.partner", "Customer", readonly=True)
+    partner_id = fields.Many2one("res.partner", "Complainant", readonly=True)
     commercial_partner_id = fields.Many2one("res.partner", "Customer company", readonly=True)
     complaint_type = fields.Selection(TYPE_SELECTION, "Type", readonly=True)
     category = fields.Selection(CATEGORY_SELECTION, readonly=True)

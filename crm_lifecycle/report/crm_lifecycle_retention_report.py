@@ -22,7 +22,7 @@ class CrmLifecycleRetentionReport(models.Model):
     new_count = fields.Integer("New customers", readonly=True, aggregator="sum")
     won_back_count = fields.Integer("Won back", readonly=True, aggregator="sum")
     churned_count = fields.Integer("Churned", readonly=True, aggregator="sum")
-    retained_count = fields.Integer("Kept", readonly=True, aggregator="sum")
+    retained_count = fields.Integer("Customers kept", readonly=True, aggregator="sum")
     churn_rate = fields.Float(
         "Churn rate (%)", readonly=True, aggregator="avg", help="Churned in the month, of the customers at its start."
     )

@@ -75,7 +75,7 @@ class CrmCarePreviewLine(models.TransientModel):
     preview_id = fields.Many2one("crm.care.preview", required=True, ondelete="cascade")
     day = fields.Date("Would run on")
     occurrence = fields.Date("Occasion on")
-    partner_id = fields.Many2one("res.partner", "Customer")
+    partner_id = fields.Many2one("res.partner", "Recipient")
     channel = fields.Selection(CHANNEL_SELECTION)
     state = fields.Selection(
         [("sent", "Would be sent"), ("held_out", "Would be held out"), ("skipped", "Would be skipped")], "Outcome"

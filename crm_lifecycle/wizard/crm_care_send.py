@@ -12,7 +12,7 @@ class CrmCareSend(models.TransientModel):
     _description = "Send care message"
 
     partner_ids = fields.Many2many("res.partner", string="Customers", required=True)
-    mail_template_id = fields.Many2one("mail.template", "E-mail", domain=[("model", "=", "res.partner")])
+    mail_template_id = fields.Many2one("mail.template", "Email", domain=[("model", "=", "res.partner")])
     sms_template_id = fields.Many2one("sms.template", "SMS", domain=[("model", "=", "res.partner")])
     activity_type_id = fields.Many2one("mail.activity.type", "Activity")
     activity_summary = fields.Char("Activity summary")
