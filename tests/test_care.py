@@ -398,7 +398,7 @@ class TestCareInTheWebClient(CareCase):
             .create({"partner_ids": [Command.set(mine.ids)], "mail_template_id": self.greetings.id})
         )
         self.assertIn("already had this care today", again.action_send()["params"]["message"])
-        with self.assertRaisesRegex(AccessError, "your own customers"):
+        with self.assertRaisesRegex(AccessError, "your own customers only. Not yours: Someone Else's.$"):
             self.env["crm.care.send"].with_user(self.salesman).create(
                 {"partner_ids": [Command.set(theirs.ids)], "mail_template_id": self.greetings.id}
             ).action_send()
