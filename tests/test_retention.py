@@ -11,6 +11,7 @@ from freezegun import freeze_time
 from odoo import fields
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
+from odoo.tools.safe_eval import safe_eval
 
 from odoo.addons.crm_lifecycle.lib import bgnbd, rfm
 
@@ -130,6 +131,18 @@ class TestChurnAndWinBack(RetentionCase):
         self.assertFalse(partner.churned)
         note = partner.message_ids.filtered(lambda m: "Won back" in (m.body or ""))
         self.assertEqual(len(note), 1)
+
+    def test_churn_by_reason_counts_the_customers_lost_now_not_those_won_back(self):
+        gone = self.regular("Still Gone", every=60, count=3, last=400)
+        back = self.regular("Came Back", every=60, count=3, last=400)
+        (gone | back)._lifecycle_recompute()
+        self.order(back, days_ago=1)
+        self.assertTrue(back.churn_date and not back.churn_reason, "won back: the churn is kept, its reason cleared")
+        action = self.env["ir.actions.act_window"]._for_xml_id("crm_lifecycle.res_partner_action_churn_reason_report")
+        domain = safe_eval(action["domain"]) + [("id", "in", (gone | back).ids)]
+        groups = self.env["res.partner"].with_user(self.manager).read_group(domain, ["churn_reason"], ["churn_reason"])
+        self.assertEqual([(g["churn_reason"], g["churn_reason_count"]) for g in groups], [(gone.churn_reason, 1)])
+        self.assertTrue(gone.churn_reason, "a reason is proposed for the lost customer")
 
     def test_a_yearly_buyer_is_not_churned_after_a_year(self):
         partner = self.regular("Buys Every Year", every=300, count=3, last=370)
