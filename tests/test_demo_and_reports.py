@@ -135,7 +135,7 @@ class TestReports(LifecycleCase):
             [{"name": f"Segment {i}", "is_company": True, "company_id": self.company.id} for i in range(len(values))]
         )
         for partner, (_level, _segment, reason) in zip(partners, values, strict=True):
-            partner.churn_reason = reason  # a person's choice (recomputes the customer)
+            partner.with_user(self.manager).churn_reason = reason  # a person's choice, kept by the engine
         self.flush_tracking()
         with ENGINE_GUARD.allow():  # as the engine would have placed them
             for partner, (level, segment, _reason) in zip(partners, values, strict=True):
