@@ -8,11 +8,11 @@ registry.category("web_tour.tours").add("crm_lifecycle_rules_tour", {
         {
             content: "The thresholds can be typed in",
             trigger: ".o_form_view .o_field_widget[name='lifecycle_client_min_orders'] input",
-            run: "edit 3",
+            run: "edit 3 && press Tab",
         },
         {
             trigger: ".o_field_widget[name='lifecycle_churn_weight_recency'] input",
-            run: "edit 40",
+            run: "edit 40 && press Tab",
         },
         {
             content: "The points now add up to 105, and the form says so before saving",
@@ -23,7 +23,7 @@ registry.category("web_tour.tours").add("crm_lifecycle_rules_tour", {
         },
         {
             trigger: ".o_field_widget[name='lifecycle_churn_weight_no_contact'] input",
-            run: "edit 10",
+            run: "edit 10 && press Tab",
         },
         {
             content: "Back to 100: no warning",
