@@ -139,7 +139,7 @@ class TestChurnAndWinBack(RetentionCase):
         self.order(back, days_ago=1)
         self.assertTrue(back.churn_date and not back.churn_reason, "won back: the churn is kept, its reason cleared")
         action = self.env["ir.actions.act_window"]._for_xml_id("crm_lifecycle.res_partner_action_churn_reason_report")
-        domain = safe_eval(action["domain"]) + [("id", "in", (gone | back).ids)]
+        domain = [*safe_eval(action["domain"]), ("id", "in", (gone | back).ids)]
         groups = self.env["res.partner"].with_user(self.manager).read_group(domain, ["churn_reason"], ["churn_reason"])
         self.assertEqual([(g["churn_reason"], g["churn_reason_count"]) for g in groups], [(gone.churn_reason, 1)])
         self.assertTrue(gone.churn_reason, "a reason is proposed for the lost customer")
