@@ -108,6 +108,7 @@ DECISIONS = {
 COMPANY_DEFAULT = (STAFF, MANAGERS)
 COMPANY_COMPUTED = ("lifecycle_cutpoints", "lifecycle_cutpoints_date", "lifecycle_models", "lifecycle_models_date")
 COMPANY_EXCEPTIONS = dict.fromkeys(COMPANY_COMPUTED, (MANAGERS, NOBODY))
+COMPANY_EXCEPTIONS["lifecycle_churn_weight_total"] = SHOWN  # the churn points' sum, shown on the rules form
 
 # ---------------------------------------------------------------- the addon's own models
 # (read, write, create, delete) of a record each role would reach; every field of the model follows the

@@ -11,6 +11,7 @@ from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import Form, new_test_user, tagged
 
 from .common import LifecycleCase
+from .test_i18n import _load_zh_cn
 
 
 class Crash(Exception):
@@ -398,10 +399,20 @@ class TestCareInTheWebClient(CareCase):
             .create({"partner_ids": [Command.set(mine.ids)], "mail_template_id": self.greetings.id})
         )
         self.assertIn("already had this care today", again.action_send()["params"]["message"])
-        with self.assertRaisesRegex(AccessError, "your own customers"):
+        with self.assertRaisesRegex(AccessError, "your own customers only. Not yours: Someone Else's.$"):
             self.env["crm.care.send"].with_user(self.salesman).create(
                 {"partner_ids": [Command.set(theirs.ids)], "mail_template_id": self.greetings.id}
             ).action_send()
+
+    def test_one_to_one_care_is_named_in_the_readers_language(self):
+        """The company's one-to-one care rule is created once, in the first sender's language; the care log
+        names it in the reader's (seen in Chinese: "One-to-one care" in the care log's rule column)."""
+        _load_zh_cn(self.env)
+        rule = self.env["crm.care.rule"].with_context(lang="en_US")._manual_rule(self.company)
+        self.assertEqual(rule.with_context(lang="zh_CN").display_name, "一对一关怀")
+        self.assertEqual(rule.with_context(lang="en_US").display_name, "One-to-one care")
+        birthday = self.rule(name="Our birthday rule", trigger="birthday", mail_template_id=self.greetings.id)
+        self.assertEqual(birthday.with_context(lang="zh_CN").display_name, "Our birthday rule", "a name typed in")
 
     def test_who_sees_and_configures_care(self):
         mine = self.customer("Salesperson's Customer", user_id=self.salesman.id, birthdate_date=date(1990, 12, 1),

@@ -466,6 +466,16 @@ class TestComplaintAccess(ComplaintCase):
         with self.assertRaises(AccessError):
             self.stage_new.with_user(self.agent).write({"is_closed": True})
 
+    def test_joining_or_leaving_a_team_shows_or_hides_its_complaints_at_once(self):
+        complaint = self.complaint(subject="Other desk's", team_id=self.other_team.id, user_id=self.other_agent.id)
+        Complaint = self.env["crm.complaint"].with_user(self.agent)
+        self.assertFalse(Complaint.search([("id", "=", complaint.id)]), "not in that team yet")
+        # a manager adds the agent to the other desk, later takes them off it
+        self.other_team.member_ids = [Command.link(self.agent.id)]
+        self.assertEqual(Complaint.search([("id", "=", complaint.id)]), complaint, "seen at once, no restart")
+        self.other_team.crm_team_member_ids.filtered(lambda member: member.user_id == self.agent).unlink()
+        self.assertFalse(Complaint.search([("id", "=", complaint.id)]), "hidden again once they left")
+
     def test_agents_without_sales_rights_work_without_the_order_link(self):
         order, _invoice = self.order(self.customer_a, days_ago=3)
         complaint = self.complaint(sale_order_id=order.id)

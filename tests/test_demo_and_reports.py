@@ -8,6 +8,8 @@ from freezegun import freeze_time
 from odoo import fields
 from odoo.tests import TransactionCase, tagged
 
+from odoo.addons.crm_lifecycle.models.lifecycle_engine import ENGINE_GUARD
+
 from .common import LifecycleCase
 
 DEMO = "crm_lifecycle.res_partner_{}_demo"
@@ -119,6 +121,37 @@ class TestReports(LifecycleCase):
         action = self.env.ref("crm_lifecycle.res_partner_action_lifecycle_report")
         arch = self.env["res.partner"].get_views([(v.view_id.id, v.view_mode) for v in action.view_ids])
         self.assertNotIn('type="measure"', arch["views"]["pivot"]["arch"])
+
+    def test_churn_risk_and_segments_come_in_their_own_order_and_are_counted(self):
+        """Churn Risk and RFM Segments: high after medium after low, segments from champions to lost,
+        reasons as listed (alphabetically "high" would come first and "at_risk" before "champions")."""
+        values = [
+            ("high", "lost", "service"),
+            ("low", "champions", "other"),
+            ("medium", "at_risk", "price"),
+            ("low", "champions", "product"),
+        ]
+        partners = self.env["res.partner"].create(
+            [{"name": f"Segment {i}", "is_company": True, "company_id": self.company.id} for i in range(len(values))]
+        )
+        for partner, (_level, _segment, reason) in zip(partners, values, strict=True):
+            partner.with_user(self.manager).churn_reason = reason  # a person's choice, kept by the engine
+        self.flush_tracking()
+        with ENGINE_GUARD.allow():  # as the engine would have placed them
+            for partner, (level, segment, _reason) in zip(partners, values, strict=True):
+                partner.write({"churn_risk_level": level, "rfm_segment": segment})
+        domain = [("id", "in", partners.ids)]
+        Partner = self.env["res.partner"]
+        levels = [g["churn_risk_level"] for g in Partner.read_group(domain, ["churn_risk_level"], ["churn_risk_level"])]
+        self.assertEqual(levels, ["low", "medium", "high"])
+        segments = [g["rfm_segment"] for g in Partner.read_group(domain, ["rfm_segment"], ["rfm_segment"])]
+        self.assertEqual(segments, ["champions", "at_risk", "lost"])
+        reasons = [g["churn_reason"] for g in Partner.read_group(domain, ["churn_reason"], ["churn_reason"])]
+        self.assertEqual(reasons, ["service", "price", "product", "other"])
+        # "Customers by churn risk and RFM segment" counts the customers (no other measure by default)
+        action = self.env.ref("crm_lifecycle.res_partner_action_retention_report")
+        arch = Partner.get_views([(v.view_id.id, v.view_mode) for v in action.view_ids])["views"]["pivot"]["arch"]
+        self.assertNotIn('type="measure"', arch)
 
     def test_moves_between_rungs_per_month(self):
         partner = self.customer("Monthly Mover")

@@ -14,6 +14,7 @@ from odoo.addons.crm_lifecycle.lib.churn import (
     proposed_reason,
     risk_level,
 )
+from odoo.addons.crm_lifecycle.lib.reasons import Renderer, render_churn_reason
 
 TODAY = date(2026, 12, 1)
 S = ChurnSettings()  # 35 recency, 15 trend, 10 overdue, 15 complaints, 10 rating, 15 no contact
@@ -116,3 +117,13 @@ def test_churn_period_and_date():
 )
 def test_proposed_reason(counts, reason):
     assert proposed_reason(counts) == reason
+
+
+def test_the_explanation_says_1_point_and_speaks_of_our_contact():
+    """Seen on a customer's form: "(1 points)", "nobody of ours in touch yet"."""
+    data = {"factors": [["trend", {"drop": 8, "points": 1}], ["no_contact", {"days": None, "points": 15}]]}
+    assert render_churn_reason(Renderer(), data) == (
+        "Revenue down 8% on the 6 months before (1 point), no contact from us yet (15 points)."
+    )
+    data = {"factors": [["no_contact", {"days": 120, "points": 15}]]}
+    assert render_churn_reason(Renderer(), data) == "No contact from us for 120 days (15 points)."

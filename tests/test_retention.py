@@ -5,11 +5,13 @@ early warning."""
 from datetime import timedelta
 
 import numpy as np
+from dateutil.relativedelta import relativedelta
 from freezegun import freeze_time
 
 from odoo import fields
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
+from odoo.tools.safe_eval import safe_eval
 
 from odoo.addons.crm_lifecycle.lib import bgnbd, rfm
 
@@ -60,7 +62,7 @@ class TestChurnRisk(RetentionCase):
         self.assertIn(f"No order for 100 days, usually every {usual}", reason)
         self.assertIn("$\xa0100.00 overdue", reason)
         self.assertIn("1 open complaint, 1 serious complaint in 12 months", reason)
-        self.assertIn("nobody of ours in touch yet", reason)
+        self.assertIn("no contact from us yet", reason)
         self.assertTrue(complaint)
 
     def test_a_falling_revenue_counts(self):
@@ -129,6 +131,18 @@ class TestChurnAndWinBack(RetentionCase):
         self.assertFalse(partner.churned)
         note = partner.message_ids.filtered(lambda m: "Won back" in (m.body or ""))
         self.assertEqual(len(note), 1)
+
+    def test_churn_by_reason_counts_the_customers_lost_now_not_those_won_back(self):
+        gone = self.regular("Still Gone", every=60, count=3, last=400)
+        back = self.regular("Came Back", every=60, count=3, last=400)
+        (gone | back)._lifecycle_recompute()
+        self.order(back, days_ago=1)
+        self.assertTrue(back.churn_date and not back.churn_reason, "won back: the churn is kept, its reason cleared")
+        action = self.env["ir.actions.act_window"]._for_xml_id("crm_lifecycle.res_partner_action_churn_reason_report")
+        domain = [*safe_eval(action["domain"]), ("id", "in", (gone | back).ids)]
+        groups = self.env["res.partner"].with_user(self.manager).read_group(domain, ["churn_reason"], ["churn_reason"])
+        self.assertEqual([(g["churn_reason"], g["churn_reason_count"]) for g in groups], [(gone.churn_reason, 1)])
+        self.assertTrue(gone.churn_reason, "a reason is proposed for the lost customer")
 
     def test_a_yearly_buyer_is_not_churned_after_a_year(self):
         partner = self.regular("Buys Every Year", every=300, count=3, last=370)
@@ -226,3 +240,40 @@ class TestValue(RetentionCase):
             partner.lifetime_value, partner.lifecycle_margin + partner.projected_margin_12m, places=2
         )
         self.assertGreater(partner.projected_margin_12m, 0)
+
+
+@tagged("post_install", "-at_install", "crm_lifecycle")
+class TestRetentionReports(RetentionCase):
+    def month(self, months_ago):
+        return (self.today - relativedelta(months=months_ago)).replace(day=1)
+
+    def test_a_cohort_shows_every_month_including_those_nobody_bought_in(self):
+        """Two customers first buy five months ago; one buys again two months later, then neither."""
+        start = self.month(5)
+        again = self.customer("Cohort Buys Again")
+        once = self.customer("Cohort Buys Once")
+        self.order(again, on=start + timedelta(days=2))
+        self.order(again, on=self.month(3) + timedelta(days=2))
+        self.order(once, on=start + timedelta(days=2))
+        rows = self.env["crm.lifecycle.cohort.report"].search(
+            [("company_id", "=", self.company.id), ("cohort", "=", start)], order="months_after"
+        )
+        self.assertEqual(rows.mapped("months_after"), [0, 1, 2, 3, 4, 5], "up to this month")
+        self.assertEqual(rows.mapped("retention"), [100, 0, 50, 0, 0, 0])
+        self.assertEqual(set(rows.mapped("cohort_size")), {2})
+        # the pivot's figure for the cohort over its months: the average of the months, the empty ones in
+        total = self.env["crm.lifecycle.cohort.report"].read_group(
+            [("company_id", "=", self.company.id), ("cohort", "=", start)], ["retention"], []
+        )
+        self.assertAlmostEqual(total[0]["retention"], 150 / 6)
+
+    def test_customers_at_the_start_of_several_months_are_averaged_not_added(self):
+        early = self.customer("Retention Early")
+        self.order(early, on=self.month(5) + timedelta(days=2))
+        self.order(early, on=self.month(4) + timedelta(days=2))
+        domain = [("company_id", "=", self.company.id), ("month", ">=", self.month(4)), ("month", "<=", self.month(3))]
+        Report = self.env["crm.lifecycle.retention.report"]
+        months = Report.search(domain)
+        self.assertEqual(months.mapped("active_start"), [1, 1], "the same customer at the start of both months")
+        total = Report.read_group(domain, ["active_start", "retained_count", "new_count"], [])[0]
+        self.assertEqual((total["active_start"], total["retained_count"]), (1, 1), "one customer, not two")

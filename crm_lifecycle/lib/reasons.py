@@ -270,8 +270,8 @@ def _churn_factor(r, code, p):
             return r._("satisfaction %(rating)s of 5", rating=p["rating"])
         case "no_contact":
             if p["days"] is None:
-                return r._("nobody of ours in touch yet")
-            return r._("nobody of ours in touch for %(days)s days", days=p["days"])
+                return r._("no contact from us yet")
+            return r._("no contact from us for %(days)s days", days=p["days"])
     return code
 
 
@@ -281,7 +281,9 @@ def render_churn_reason(r, data):
     if not factors:
         return r._("Nothing points to the customer leaving.")
     items = [
-        r._("%(factor)s (%(points)s points)", factor=_churn_factor(r, code, p), points=p["points"])
+        r._("%(factor)s (1 point)", factor=_churn_factor(r, code, p))
+        if p["points"] == 1
+        else r._("%(factor)s (%(points)s points)", factor=_churn_factor(r, code, p), points=p["points"])
         for code, p in factors
     ]
     return _sentence(r, _listing(r, items))

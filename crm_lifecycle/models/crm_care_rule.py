@@ -346,6 +346,15 @@ class CrmCareRule(models.Model):
             if (occurrence := care.event_due(day, today, self.delay_days, self.grace_days))
         }
 
+    @api.depends("name", "trigger")
+    @api.depends_context("lang")
+    def _compute_display_name(self):
+        result = super()._compute_display_name()
+        for rule in self.filtered(lambda rule: rule.trigger == "manual"):
+            # created once, in the language of the first sender: named in the reader's (care log, filters)
+            rule.display_name = self.env._("One-to-one care")
+        return result
+
     # ------------------------------------------------------------------ what it did
     def _compute_counts(self):
         counts = defaultdict(int)

@@ -98,6 +98,10 @@ class ResCompany(models.Model):
     lifecycle_churn_weight_no_contact = fields.Float(
         "Churn risk: nobody in touch", default=15.0, groups="base.group_user"
     )
+    # the sum of the six weights, shown as they are typed (the constraint asks for 100 on save)
+    lifecycle_churn_weight_total = fields.Float(
+        "Churn risk: points in all", compute="_compute_lifecycle_churn_weight_total", groups="base.group_user"
+    )
     lifecycle_churn_recency_full_ratio = fields.Float(
         "Churn risk: usual intervals without an order for the full points", default=3.0, groups="base.group_user"
     )
@@ -125,6 +129,13 @@ class ResCompany(models.Model):
     # The company-wide rankings (top-X% revenue and margin), refreshed at the start of each nightly run
     lifecycle_cutpoints = fields.Json("Lifecycle rankings", copy=False, groups=MANAGER_GROUP)
     lifecycle_cutpoints_date = fields.Datetime("Rankings computed on", copy=False, groups=MANAGER_GROUP)
+
+    @api.depends(*(f"lifecycle_churn_weight_{factor}" for factor in FACTORS))
+    def _compute_lifecycle_churn_weight_total(self):
+        for company in self:
+            company.lifecycle_churn_weight_total = round(
+                sum(company[f"lifecycle_churn_weight_{factor}"] for factor in FACTORS), 2
+            )
 
     @api.constrains(
         "lifecycle_client_min_orders",

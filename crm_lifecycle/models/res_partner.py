@@ -32,6 +32,9 @@ RANKED_SELECTIONS = {
     "ladder_stage": [key for key, _label in LADDER_SELECTION],
     "value_tier": [key for key, _label in TIER_SELECTION],
     "lifecycle_stage": [key for key, _label in LIFECYCLE_SELECTION],
+    "churn_risk_level": [key for key, _label in RISK_LEVEL_SELECTION],
+    "rfm_segment": [key for key, _label in SEGMENT_SELECTION],
+    "churn_reason": [key for key, _label in CHURN_REASON_SELECTION],
 }
 
 

@@ -6,7 +6,7 @@ from .crm_lifecycle_purchases import PURCHASE_DAYS
 
 class CrmLifecycleCohortReport(models.Model):
     """Cohorts by month of first purchase: of the customers who first bought in a month, the share who
-    bought again N months later."""
+    bought again N months later (0 in the months when none of them did)."""
 
     _name = "crm.lifecycle.cohort.report"
     _description = "Customer cohorts by month of first purchase"
@@ -24,6 +24,8 @@ class CrmLifecycleCohortReport(models.Model):
     )
 
     def _query(self):
+        # every month from the cohort's to the current one, 0 where nobody of the cohort bought: an
+        # average over cohorts then counts those who stopped, and a gap reads 0%, not "no figure"
         return SQL(
             """
 WITH days AS (%(days)s),
@@ -35,17 +37,29 @@ sizes AS (
 ),
 active AS (
     SELECT DISTINCT company_id, pid, date_trunc('month', day)::date AS month FROM days
+),
+bought AS (
+    SELECT f.company_id, f.cohort,
+           ((extract(year FROM a.month) - extract(year FROM f.cohort)) * 12
+            + extract(month FROM a.month) - extract(month FROM f.cohort))::int AS months_after,
+           count(*) AS active_count
+      FROM firsts f
+      JOIN active a ON a.company_id = f.company_id AND a.pid = f.pid
+     GROUP BY 1, 2, 3
+),
+grid AS (
+    SELECT s.company_id, s.cohort, s.cohort_size, g.months_after
+      FROM sizes s
+     CROSS JOIN LATERAL generate_series(
+           0, ((extract(year FROM CURRENT_DATE) - extract(year FROM s.cohort)) * 12
+               + extract(month FROM CURRENT_DATE) - extract(month FROM s.cohort))::int
+     ) AS g(months_after)
 )
-SELECT row_number() OVER (ORDER BY f.company_id, f.cohort, x.months_after) AS id, f.company_id, f.cohort,
-       x.months_after, s.cohort_size, count(*) AS active_count, 100.0 * count(*) / s.cohort_size AS retention
-  FROM firsts f
-  JOIN active a ON a.company_id = f.company_id AND a.pid = f.pid
-  JOIN sizes s ON s.company_id = f.company_id AND s.cohort = f.cohort
- CROSS JOIN LATERAL (
-       SELECT ((extract(year FROM a.month) - extract(year FROM f.cohort)) * 12
-               + extract(month FROM a.month) - extract(month FROM f.cohort))::int AS months_after
- ) x
- GROUP BY f.company_id, f.cohort, x.months_after, s.cohort_size
+SELECT row_number() OVER (ORDER BY g.company_id, g.cohort, g.months_after) AS id, g.company_id, g.cohort,
+       g.months_after, g.cohort_size, COALESCE(b.active_count, 0) AS active_count,
+       100.0 * COALESCE(b.active_count, 0) / g.cohort_size AS retention
+  FROM grid g
+  LEFT JOIN bought b ON b.company_id = g.company_id AND b.cohort = g.cohort AND b.months_after = g.months_after
             """,
             days=PURCHASE_DAYS,
         )

@@ -18,11 +18,12 @@ class CrmLifecycleRetentionReport(models.Model):
 
     month = fields.Date(readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
-    active_start = fields.Integer("Customers at the start", readonly=True, aggregator="sum")
+    # a head count at a date: over several months the average, not a sum (3 months of 10 are not 30)
+    active_start = fields.Integer("Customers at the start", readonly=True, aggregator="avg")
     new_count = fields.Integer("New customers", readonly=True, aggregator="sum")
     won_back_count = fields.Integer("Won back", readonly=True, aggregator="sum")
     churned_count = fields.Integer("Churned", readonly=True, aggregator="sum")
-    retained_count = fields.Integer("Customers kept", readonly=True, aggregator="sum")
+    retained_count = fields.Integer("Customers kept", readonly=True, aggregator="avg")
     churn_rate = fields.Float(
         "Churn rate (%)", readonly=True, aggregator="avg", help="Churned in the month, of the customers at its start."
     )

@@ -55,7 +55,7 @@ class CrmCareSend(models.TransientModel):
             if others:
                 raise AccessError(
                     _(
-                        "You can send care to your own customers only (%(customers)s are not yours).",
+                        "You can send care to your own customers only. Not yours: %(customers)s.",
                         customers=", ".join(others.mapped("display_name")),
                     )
                 )
