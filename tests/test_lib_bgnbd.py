@@ -250,6 +250,20 @@ def test_fit_refuses_data_that_cannot_identify_the_model():
     assert issubclass(InsufficientData, ValueError)
 
 
+def test_a_fit_stopped_at_a_bound_is_not_used(cdnow_fit):
+    """Nine customers, all buying lately: nobody seems to drop out, the likelihood drives the dropout
+    shapes to the bounds and every customer would show 100 % still active (seen on the demo)."""
+    x = np.array([3, 5, 2, 4, 1, 6, 2, 3, 0.0])
+    T = np.array([400, 500, 300, 450, 200, 600, 350, 420, 100.0])
+    t_x = np.where(x > 0, T - np.array([10, 20, 30, 5, 90, 15, 25, 40, 0.0]), 0)
+    fit = fit_bgnbd(x, t_x, T)
+    assert fit.at_bound
+    assert fit.model.probability_alive(x, t_x, T).min() > 0.999
+    with pytest.raises(InsufficientData, match="did not settle"):
+        fit.usable()
+    assert cdnow_fit.usable() is cdnow_fit
+
+
 @pytest.mark.parametrize(
     ("x", "t_x", "T", "message"),
     [

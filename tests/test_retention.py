@@ -223,7 +223,10 @@ class TestValue(RetentionCase):
         self.assertTrue(champion.rfm_segment)
 
     def test_lifetime_value_from_the_fitted_models(self):
-        customers = [self.regular(f"Model {i}", every=15 + 5 * (i % 5), count=2 + i % 4, last=i * 7) for i in range(14)]
+        # some buy still, some stopped months ago: the model can tell how customers drop out
+        customers = [
+            self.regular(f"Model {i}", every=15 + 5 * (i % 5), count=2 + i % 4, last=i * 29) for i in range(14)
+        ]
         self.refit()
         models = self.company.lifecycle_models
         self.assertEqual(models["customers"], 14 + 20, "the market and the test's customers")
@@ -240,6 +243,8 @@ class TestValue(RetentionCase):
             partner.lifetime_value, partner.lifecycle_margin + partner.projected_margin_12m, places=2
         )
         self.assertGreater(partner.projected_margin_12m, 0)
+        quiet = customers[13]  # the last order 377 days ago
+        self.assertLess(quiet.probability_alive, partner.probability_alive)
 
 
 @tagged("post_install", "-at_install", "crm_lifecycle")

@@ -47,6 +47,16 @@ class FitResult:
     iterations: int
     n_customers: int
 
+    def usable(self):
+        """The fit itself, if its figures may be shown; else InsufficientData. A fit stopped at a bound
+        of its parameters (a small or uniform book where nobody ever seems to drop out) would tell every
+        customer the same thing, such as 100 % still active. A fit that only did not converge is kept:
+        on small books the optimizer stops on a flat ridge where a and b grow together (one dropout
+        probability for all), whose predictions are sound."""
+        if self.at_bound or not np.isfinite(self.log_likelihood):
+            raise InsufficientData(f"the fit did not settle ({', '.join(self.at_bound) or self.message}).")
+        return self
+
 
 # --------------------------------------------------------------------------------------------- input
 def _refuse_where(bad, what, columns):

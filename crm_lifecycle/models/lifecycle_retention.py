@@ -101,15 +101,15 @@ class CrmLifecycleRetention(models.AbstractModel):
             }
             x, t_x, age = _bgnbd_inputs(first, last, days, today)
             try:
-                fit = bgnbd.fit_bgnbd(x, t_x, age)
+                fit = bgnbd.fit_bgnbd(x, t_x, age).usable()
                 model = fit.model
                 result["bgnbd"] = [model.r, model.alpha, model.a, model.b]
-            except ValueError as error:  # InsufficientData, or a degenerate book
+            except ValueError as error:  # InsufficientData (also a fit that did not settle), or bad data
                 _logger.info("lifecycle: no BG/NBD model for %s (%s)", company.name, error)
             repeat = (x >= 1) & (np.array(margin, dtype=float) > 0)
             try:
                 per_order = np.array(margin, dtype=float)[repeat] / np.array(orders, dtype=float)[repeat]
-                fit = bgnbd.fit_gamma_gamma(x[repeat], per_order)
+                fit = bgnbd.fit_gamma_gamma(x[repeat], per_order).usable()
                 result["gamma"] = [fit.model.p, fit.model.q, fit.model.v]
             except ValueError as error:
                 _logger.info("lifecycle: no Gamma-Gamma model for %s (%s)", company.name, error)
