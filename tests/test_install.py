@@ -35,8 +35,9 @@ EXPECTED_ACCESS = {
     "crm.complaint.stage": {COMPLAINT_USER: "r", COMPLAINT_MANAGER: "rwcu", PORTAL: "r", SALESMAN: "r"},
     "crm.complaint.sla": {COMPLAINT_USER: "r", COMPLAINT_MANAGER: "rwcu", SALESMAN: "r"},
     "crm.complaint.review": {COMPLAINT_MANAGER: "rwcu"},
-    # the analysis: read, within the complaints' own record rules
-    "crm.complaint.report": {COMPLAINT_USER: "r"},
+    # the analysis: read, within the complaints' own record rules; lifecycle managers read all of it (the
+    # complaint figures of their dashboard)
+    "crm.complaint.report": {COMPLAINT_USER: "r", MANAGER: "r"},
     # care: managers configure the rules; salespeople read them, read their customers' log (record rules)
     # and send one-to-one care; the log is written by the run, the holidays by the install
     "crm.care.rule": {USER: "r", MANAGER: "rwcu"},
