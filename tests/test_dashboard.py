@@ -45,7 +45,7 @@ def data_cells(data):
 def figure_cell(data, field, key):
     """The Data sheet's cell counting the group `key` of `field` (e.g. the customers on a rung)."""
     for xc, cell in data_cells(data).items():
-        if f'"{field}","{key}")' in cell.get("content", ""):
+        if xc.startswith("B") and f'"{field}","{key}")' in cell.get("content", ""):
             return f"Data!{xc}"
     raise AssertionError(f"no Data cell counts {field} = {key}")
 
@@ -188,21 +188,29 @@ class TestDashboardData(TransactionCase):
         self.assertIn(("res.partner", "ladder_stage", "advocate"), seen)
 
     def test_labels_are_the_fields(self):
-        """The Data sheet names each group of a chart by its field's own label (in the same words, so
-        translated as the field is), in the dashboard and in its sample: a renamed selection value shows here."""
+        """The Data sheet names each group of a chart by its field's label: the server's (PIVOT.HEADER, in the
+        user's language) or, for an empty group and in the sample, the field's own words (so translated as
+        the field is): a renamed selection value shows here."""
         counts = {
             xc[1:]: ast.literal_eval(f"[{match[1]}]")
             for xc, cell in data_cells(self.data).items()
             if xc.startswith("B") and (match := re.fullmatch(r"=INT\(PIVOT\.VALUE\(([^()]*)\)\)", cell["content"]))
         }
         self.assertGreater(len(counts), 30)
-        for data in (self.data, self.sample):
-            labels = data_cells(data)
-            for row, args in counts.items():
-                label = LABEL.match(labels[f"A{row}"]["content"])
-                self.assertTrue(label, f"Data!A{row}")
-                field = self.field(self.data["pivots"][str(args[0])]["model"], args[-2])
-                self.assertEqual(label[1], dict(field["selection"])[args[-1]], f"Data!A{row}")
+        sample, data = data_cells(self.sample), data_cells(self.data)
+        for row, args in counts.items():
+            label = LABEL.match(sample[f"A{row}"]["content"])
+            self.assertTrue(label, f"sample Data!A{row}")
+            pivot = self.data["pivots"][str(args[0])]
+            field = self.field(pivot["model"], args[-2])
+            self.assertEqual(label[1], dict(field["selection"])[args[-1]], f"Data!A{row}")
+            pid, measure, name, key = args[0], pivot["measures"][0]["fieldName"], args[-2], args[-1]
+            self.assertEqual(
+                data[f"A{row}"]["content"],
+                f'=IF(INT(PIVOT.VALUE({pid},"{measure}","{name}","{key}"))=0,_t("{label[1]}"),'
+                f'PIVOT.HEADER({pid},"{name}","{key}"))',
+                f"Data!A{row}",
+            )
 
     def test_sample_has_no_data_sources(self):
         """The sample (shown while the books are empty) reads nothing from the database, as Odoo's do."""
@@ -238,7 +246,7 @@ class TestDashboardData(TransactionCase):
                 terms.setdefault(source, set()).update((ttype, *comments))
         for title in ("Customers per rung", "Rung moves per month", "Lifecycle funnel", "SLA status",
                       "Care effect per rule", "Churn rate per month", "Customers per RFM segment", "Period",
-                      "High churn risk", "prospects", "Customer Lifecycle"):  # fmt: skip
+                      "High churn risk", "prospects", "Paying customers", "Customer Lifecycle"):  # fmt: skip
             self.assertIn(title, terms, f"{title!r} is not exported")
         self.assertIn("odoo-javascript", terms["Customers per rung"], "the web client translates the JSON's terms")
         self.assertIn("model", terms["Customer Lifecycle"])
@@ -342,6 +350,10 @@ class TestDashboardTour(HttpCase, LifecycleCase):
 
         customers = sum(after.values()) - after["prospect"]
         cells = {figure_cell(data, "ladder_stage", key): count for key, count in after.items()}
+        # the rungs named as the server names them (PIVOT.HEADER) where they have customers
+        for key, label in Partner._fields["ladder_stage"].selection:
+            if after[key]:
+                cells[figure_cell(data, "ladder_stage", key).replace("!B", "!A")] = label
         cells[kpi_cell(data, "Customers with a purchase")] = customers
         cells[kpi_cell(data, "Open complaints")] = open_complaints
         cells[figure_cell(data, "category", "delivery")] = 1  # complaints of the period per category
@@ -350,7 +362,7 @@ class TestDashboardTour(HttpCase, LifecycleCase):
         labels = f"Data!A{rungs[0].removeprefix('Data!B')}:A{rungs[1].removeprefix('Data!B')}"
         figures = data["sheets"][0]["figures"]
         rung_chart = next(f["id"] for f in figures if f["data"].get("labelRange") == labels)
-        scorecard = next(f["id"] for f in figures if f["data"]["title"].get("text") == "Customers")
+        scorecard = next(f["id"] for f in figures if f["data"]["title"].get("text") == "Paying customers")
         charts = {rung_chart: [list(after.values())], scorecard: str(customers)}
         expected = {"cells": cells, "charts": charts}
         options = {"stepDelay": 0, "keepWatchBrowser": False, "debug": False, "startUrl": "/odoo"}
