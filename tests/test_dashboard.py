@@ -189,8 +189,8 @@ class TestDashboardData(TransactionCase):
 
     def test_labels_are_the_fields(self):
         """The Data sheet names each group of a chart by its field's label: the server's (PIVOT.HEADER, in the
-        user's language) or, for an empty group and in the sample, the field's own words (so translated as
-        the field is): a renamed selection value shows here."""
+        user's language) or, for an empty group, a source the user may not read and in the sample, the field's
+        own words (so translated as the field is): a renamed selection value shows here."""
         counts = {
             xc[1:]: ast.literal_eval(f"[{match[1]}]")
             for xc, cell in data_cells(self.data).items()
@@ -207,8 +207,8 @@ class TestDashboardData(TransactionCase):
             pid, measure, name, key = args[0], pivot["measures"][0]["fieldName"], args[-2], args[-1]
             self.assertEqual(
                 data[f"A{row}"]["content"],
-                f'=IF(INT(PIVOT.VALUE({pid},"{measure}","{name}","{key}"))=0,_t("{label[1]}"),'
-                f'PIVOT.HEADER({pid},"{name}","{key}"))',
+                f'=IFERROR(IF(INT(PIVOT.VALUE({pid},"{measure}","{name}","{key}"))=0,_t("{label[1]}"),'
+                f'PIVOT.HEADER({pid},"{name}","{key}")),_t("{label[1]}"))',
                 f"Data!A{row}",
             )
 
