@@ -27,6 +27,7 @@ Odoo, gives each a value tier from real margin, and explains why in plain words.
         "portal",
         "rating",
         "resource",
+        "spreadsheet_dashboard",
     ],
     "external_dependencies": {"python": ["holidays", "numpy", "scipy"]},
     "data": [
@@ -38,6 +39,7 @@ Odoo, gives each a value tier from real margin, and explains why in plain words.
         "data/crm_complaint_data.xml",
         "data/crm_care_data.xml",
         "data/crm_lost_reason_data.xml",
+        "data/crm_lifecycle_dashboard.xml",
         "wizard/crm_ladder_override_views.xml",
         "wizard/crm_complaint_review_views.xml",
         "views/res_partner_views.xml",

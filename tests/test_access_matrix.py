@@ -196,7 +196,8 @@ MODELS = {
                              "occurrence": "2027-02-02", "date": "2027-02-02", "channel": "email", "state": "sent"},
     },
     "crm.complaint.report": {
-        "access": (COMPLAINT_DESK, NOBODY, NOBODY, NOBODY),
+        # the complaint desk, and lifecycle managers (the complaint figures of their dashboard)
+        "access": (COMPLAINT_DESK | MANAGERS, NOBODY, NOBODY, NOBODY),
         "fields": None,
         "write": None,
         "new": None,

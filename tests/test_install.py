@@ -35,8 +35,9 @@ EXPECTED_ACCESS = {
     "crm.complaint.stage": {COMPLAINT_USER: "r", COMPLAINT_MANAGER: "rwcu", PORTAL: "r", SALESMAN: "r"},
     "crm.complaint.sla": {COMPLAINT_USER: "r", COMPLAINT_MANAGER: "rwcu", SALESMAN: "r"},
     "crm.complaint.review": {COMPLAINT_MANAGER: "rwcu"},
-    # the analysis: read, within the complaints' own record rules
-    "crm.complaint.report": {COMPLAINT_USER: "r"},
+    # the analysis: read, within the complaints' own record rules; lifecycle managers read all of it (the
+    # complaint figures of their dashboard)
+    "crm.complaint.report": {COMPLAINT_USER: "r", MANAGER: "r"},
     # care: managers configure the rules; salespeople read them, read their customers' log (record rules)
     # and send one-to-one care; the log is written by the run, the holidays by the install
     "crm.care.rule": {USER: "r", MANAGER: "rwcu"},
@@ -132,6 +133,7 @@ scratch_db = pytest.fixture(scratch_database)
 
 OWN_INDEXES = ("account_move_crm_lifecycle_partner_index_v2", "sale_order_crm_lifecycle_partner_index")
 CUSTOMER_MOVES = "state = 'posted' AND move_type IN ('out_invoice', 'out_refund')"
+DASHBOARD_COUNT = "SELECT count(*) FROM spreadsheet_dashboard WHERE name->>'en_US' = 'Customer Lifecycle'"
 
 
 def test_install_uninstall_reinstall(scratch_db, tmp_path):
@@ -158,6 +160,7 @@ def test_install_uninstall_reinstall(scratch_db, tmp_path):
     assert _query(db, "SELECT count(*) FROM pg_class WHERE relname = ANY(%s)", (list(OWN_INDEXES),)) == [(2,)]
     demo_partners = _query(db, "SELECT count(*) FROM res_partner WHERE name = 'Golden Gate Manufacturing'")
     assert demo_partners == [(1,)], "the demo customers are installed"
+    assert _query(db, DASHBOARD_COUNT) == [(1,)], "the Customer Lifecycle dashboard is in the Dashboards app"
 
     own_models = [
         r[0]
@@ -192,6 +195,12 @@ def test_install_uninstall_reinstall(scratch_db, tmp_path):
     assert _query(db, "SELECT state FROM ir_module_module WHERE name='crm_lifecycle'") == [("uninstalled",)]
     assert _query(db, "SELECT count(*) FROM ir_model_data WHERE module='crm_lifecycle'") == [(0,)]
     assert _query(db, "SELECT count(*) FROM res_partner WHERE name = 'Golden Gate Manufacturing'") == [(0,)]
+    assert _query(db, DASHBOARD_COUNT) == [(0,)], "the dashboard goes with the addon"
+    assert _query(
+        db,
+        "SELECT count(*) FROM ir_attachment WHERE res_model = 'spreadsheet.dashboard' AND res_id NOT IN"
+        " (SELECT id FROM spreadsheet_dashboard)",
+    ) == [(0,)], "its spreadsheet file goes too"
     assert own_models and own_columns
     assert _query(db, "SELECT count(*) FROM ir_ui_view WHERE arch_fs LIKE 'crm_lifecycle/%%'") == [(0,)]
     assert _query(db, "SELECT count(*) FROM pg_class WHERE relname = ANY(%s)", (list(OWN_INDEXES),)) == [(0,)]

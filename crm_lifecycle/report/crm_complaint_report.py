@@ -1,4 +1,4 @@
-from odoo import fields, models, tools
+from odoo import api, fields, models, tools
 from odoo.tools import SQL
 
 from ..lib.complaints import (
@@ -54,6 +54,13 @@ class CrmComplaintReport(models.Model):
     rating = fields.Float(
         "Satisfaction (CSAT)", readonly=True, aggregator="avg", help="The customer's rating, 1 to 5; empty until rated."
     )
+
+    @api.depends("complaint_id")
+    def _compute_display_name(self):
+        # the complaint's name, as Odoo shows a many2one's (as superuser): lifecycle managers read the
+        # analysis (their dashboard's figures) without reading the complaints themselves
+        for row in self:
+            row.display_name = row.complaint_id.sudo().display_name
 
     def _query(self):
         return SQL(
