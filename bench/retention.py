@@ -58,7 +58,9 @@ so that the engine's purchase days are the simulated ones. Then:
 
 Options: `--partners N` (100000), `--orders-per-partner` (10), `--backtest-customers N` (100000),
 `--seed`, `--skip-backtest`, `--backtest-only`, `--db`, `--keep` (keep the databases),
-`--profile` (cProfile of the next night's run).
+`--profile` (cProfile of the next night's run), `--report-repeat` (3), `--report-timeout` (seconds per
+query, 120: a report's query still running then is cancelled and counted as that long),
+`--reports-on DB` (only the reports, on a database of part 1 kept with `--keep`).
 Environment: CRM_LIFECYCLE_CONF, CRM_LIFECYCLE_BASE_DB, ODOO_PATH (see benchlib.py).
 """
 
@@ -96,6 +98,7 @@ from freezegun import freeze_time
 
 TARGET_RECOMPUTE_SECONDS = 60.0
 TARGET_REPORT_SECONDS = 2.0
+REPORT_TIMEOUT_SECONDS = 120.0  # a report's query cancelled after this (the target is 2 s)
 BATCH_SIZE = 2000  # the nightly cron's
 COMPLAINTS, CLOSED_SHARE, RATED_SHARE = 20_000, 0.90, 0.50
 YEARS_DAYS = 3 * 365
@@ -419,8 +422,13 @@ def read_groups(model, view, rows, cols, measures):
     ]
 
 
-def time_reports(env, repeat=3):
-    """{(report, view): (first seconds, best seconds, groups, [(groupby, best seconds)])}."""
+def time_reports(env, repeat=3, timeout=REPORT_TIMEOUT_SECONDS):
+    """{(report, view): (first seconds, best seconds, groups, [(groupby, best seconds)], model, timed out)}.
+
+    Each read_group runs with a statement timeout of `timeout` seconds: one that runs out is counted
+    as `timeout` seconds, not repeated, and the report as timed out (its time is then at least that)."""
+    from psycopg2.errors import QueryCanceled
+
     admin = env.ref("base.user_admin")
     user_env = env(user=admin.id, su=False, context={"lang": "en_US", "tz": admin.tz or "UTC"})
     results = {}
@@ -429,27 +437,46 @@ def time_reports(env, repeat=3):
         first = best = 0.0
         per_call = []
         groups = 0
+        timed_out = False
         for groupby, fields in read_groups(model, view, rows, cols, measures):
             times = []
             for _attempt in range(repeat):
                 env.invalidate_all()
+                env.cr.execute(f"SET LOCAL statement_timeout = {int(timeout * 1000)}")
                 started = clock()
-                result = model.read_group(domain, fields, groupby, lazy=False)
+                try:
+                    result = model.read_group(domain, fields, groupby, lazy=False)
+                except QueryCanceled:
+                    env.cr.rollback()
+                    times.append(timeout)
+                    timed_out = True
+                    break
                 times.append(clock() - started)
+                groups = max(groups, len(result))
             first += times[0]
             best += min(times)
-            groups = max(groups, len(result))
             per_call.append((groupby, min(times)))
-        results[report, view] = (first, best, groups, per_call, model_name)
+            if timed_out:
+                break  # the other read_groups of the view read the same view: at least as long
+        results[report, view] = (first, best, groups, per_call, model_name, timed_out)
         env.cr.rollback()
     return results
 
 
-def explain_report(env, model_name):
-    """EXPLAIN ANALYZE of the SQL view behind a report: its time and its slowest nodes (self time)."""
+def explain_report(env, model_name, timeout=None):
+    """EXPLAIN ANALYZE of the SQL view behind a report: its time and its slowest nodes (self time); None
+    when it runs longer than `timeout` seconds."""
+    from psycopg2.errors import QueryCanceled
+
     from odoo.tools import SQL
 
-    env.cr.execute(SQL("EXPLAIN (ANALYZE, FORMAT JSON) SELECT * FROM %s", SQL.identifier(env[model_name]._table)))
+    if timeout:
+        env.cr.execute(f"SET LOCAL statement_timeout = {int(timeout * 1000)}")
+    try:
+        env.cr.execute(SQL("EXPLAIN (ANALYZE, FORMAT JSON) SELECT * FROM %s", SQL.identifier(env[model_name]._table)))
+    except QueryCanceled:
+        env.cr.rollback()
+        return None
     plan = env.cr.fetchone()[0][0]
     env.cr.rollback()
     nodes = []
@@ -546,28 +573,52 @@ def part1(args, results):
             f"{', '.join(f'{t:.2f}' for t in times)} s, {counter.count // 3} queries each"
         )
 
-        # the reports
-        reports = time_reports(env)
-        results["reports"] = reports
-        out("REPORTS (as the administrator, as the web client asks; first run, best of 3):")
-        for (report, view), (first, best, groups, per_call, _model) in reports.items():
-            out(
-                f"  {report} ({view}, {len(per_call)} read_group): first {first:.2f} s, best {best:.2f} s, "
-                f"{groups} groups at most"
-            )
-            if len(per_call) > 1:
-                out("      " + "; ".join(f"{gb or '[]'} {s:.2f} s" for gb, s in per_call))
-        slow = {model for first, _best, _groups, _calls, model in reports.values() if first > TARGET_REPORT_SECONDS}
-        for model_name in sorted(slow):
-            if env[model_name]._auto:
-                continue
-            execution, nodes = explain_report(env, model_name)
-            out(f"  EXPLAIN ANALYZE of the view {env[model_name]._table}: {execution:.0f} ms; slowest nodes:")
-            for own, label in nodes[:8]:
-                out(f"    {own:8.1f} ms  {label}")
+        measure_reports(env, args, results)
     registry.delete(args.db)
     if not args.keep:
         drop_db(args.db)
+
+
+def measure_reports(env, args, results):
+    reports = time_reports(env, args.report_repeat, args.report_timeout)
+    results["reports"] = reports
+    out(
+        f"REPORTS (as the administrator, as the web client asks; first run, best of {args.report_repeat}; "
+        f"a query longer than {args.report_timeout:g} s is cancelled):"
+    )
+    for (report, view), (first, best, groups, per_call, _model, timed_out) in reports.items():
+        out(
+            f"  {report} ({view}, {len(per_call)} read_group): first {'> ' if timed_out else ''}{first:.2f} s, "
+            f"best {best:.2f} s, {groups} groups at most"
+            + (f" (cancelled after {args.report_timeout:g} s, the other read_groups not run)" if timed_out else "")
+        )
+        if len(per_call) > 1:
+            out("      " + "; ".join(f"{gb or '[]'} {s:.2f} s" for gb, s in per_call))
+    slow = {r[4] for r in reports.values() if r[0] > TARGET_REPORT_SECONDS}
+    for model_name in sorted(slow):
+        if env[model_name]._auto:
+            continue
+        explained = explain_report(env, model_name, args.report_timeout)
+        if explained is None:
+            out(f"  EXPLAIN ANALYZE of the view {env[model_name]._table}: longer than {args.report_timeout:g} s")
+            continue
+        execution, nodes = explained
+        out(f"  EXPLAIN ANALYZE of the view {env[model_name]._table}: {execution:.0f} ms; slowest nodes:")
+        for own, label in nodes[:8]:
+            out(f"    {own:8.1f} ms  {label}")
+
+
+def reports_on(args, results):
+    """The reports alone, on a database a run kept (--keep): its books, placed."""
+    out()
+    out(f"===== THE REPORTS on {args.reports_on} =====")
+    registry, make_env = open_registry(args.reports_on)
+    with registry.cursor() as cr:
+        env = make_env(cr)
+        cr.execute("SELECT count(*) FROM res_partner WHERE lifecycle_purchase_days > 0")
+        out(f"customers with purchases: {fmt_int(cr.fetchone()[0])}")
+        measure_reports(env, args, results)
+    registry.delete(args.reports_on)
 
 
 # ---------------------------------------------------------------------------------------------- part 2
@@ -752,12 +803,13 @@ def summary(results):
                 f"{fmt_int(night['queries'])} queries, RSS growth {mib(night['rss_growth'])}",
             )
         )
-    for (report, view), (first, best, *_rest) in results.get("reports", {}).items():
+    for (report, view), (first, best, *_rest, timed_out) in results.get("reports", {}).items():
         rows.append(
             (
                 f"{report} ({view}) <= {TARGET_REPORT_SECONDS:g} s",
                 first <= TARGET_REPORT_SECONDS,
-                f"first {first:.2f} s, best {best:.2f} s",
+                f"first {'> ' if timed_out else ''}{first:.2f} s, best {best:.2f} s"
+                + (" (cancelled)" if timed_out else ""),
             )
         )
     if "backtest" in results:
@@ -804,7 +856,7 @@ def _plain(results):
     """The figures as JSON (for the README table), without the per-call details."""
     plain = {k: v for k, v in results.items() if k != "reports"}
     reports = results.get("reports", {}).items()
-    plain["reports"] = {f"{r} ({v})": [round(a, 3), round(b, 3)] for (r, v), (a, b, *_x) in reports}
+    plain["reports"] = {f"{r} ({v})": [round(a, 3), round(b, 3), x[-1]] for (r, v), (a, b, *x) in reports}
     return plain
 
 
@@ -819,6 +871,9 @@ def main():
     parser.add_argument("--db", default=f"{BENCH_PREFIX}_retention")
     parser.add_argument("--keep", action="store_true", help="keep the databases")
     parser.add_argument("--profile", action="store_true", help="cProfile of the next night's run")
+    parser.add_argument("--report-repeat", type=int, default=3, help="times each report's read_group runs")
+    parser.add_argument("--report-timeout", type=float, default=REPORT_TIMEOUT_SECONDS, help="seconds, per query")
+    parser.add_argument("--reports-on", help="only time the reports, on this database kept by --keep")
     args = parser.parse_args()
     assert args.db.startswith(BENCH_PREFIX), f"a bench database is named {BENCH_PREFIX}..."
 
@@ -826,11 +881,16 @@ def main():
 
     odoo.tools.config.parse_config(["-c", CONF, "-d", args.db, "--log-level=warn"])
     out(f"PostgreSQL {server_settings()}; config {CONF}")
+    results = {}
+    if args.reports_on:
+        assert args.reports_on.startswith(BENCH_PREFIX), f"a bench database is named {BENCH_PREFIX}..."
+        reports_on(args, results)
+        summary(results)
+        return 0
     started = clock()
     copy_db(base_db(), f"{args.db}_installed")
     install_addon(f"{args.db}_installed")
     out(f"template copied to {args.db}_installed and {ladder.ADDON} installed in {clock() - started:.0f} s")
-    results = {}
     try:
         if not args.backtest_only:
             part1(args, results)
