@@ -9,8 +9,9 @@ What it does, for each book size (default: 10,000 partners, then 100,000; 10 ord
 2. Writes the books with set-based SQL in ONE transaction, not through the ORM: this is bench
    data, written the way Odoo writes these rows (same tables, same columns, same signs) but
    without Odoo's business logic, so that a million orders take minutes instead of hours.
-   The secondary indexes and foreign keys of the bulk tables are dropped first and recreated
-   after the inserts, then the tables are VACUUM ANALYZEd. The rows:
+   The secondary indexes (but res_partner's) and foreign keys of the bulk tables are dropped
+   first and recreated after the inserts, then the tables are VACUUM ANALYZEd, and the script
+   waits until PostgreSQL may use the rebuilt indexes (see KEEP_INDEXES). The rows:
    - res_partner: N companies (is_company, commercial_partner_id = id, main company, partner_share,
      active), 2% of them referred by an earlier one (referred_by_id);
    - how many purchases each partner has is drawn in Python (seeded, reproducible): 10% have none,
@@ -115,6 +116,12 @@ BULK_TABLES = [
     "account_move_line",
     "sale_order_line_invoice_rel",
 ]
+# Tables whose indexes stay during the inserts. An index built over recently updated rows (the
+# install updates partners) is marked indcheckxmin: no transaction whose snapshot is older than
+# its build may use it, and another developer's test session idle in a transaction for minutes
+# kept every snapshot that old, so the engine read res_partner without its indexes (91 s instead
+# of 27 for the full recompute). 100,000 partners insert in seconds with their indexes.
+KEEP_INDEXES = ("res_partner",)
 # Targets of the issue
 TARGET_FULL_SECONDS = 60.0
 TARGET_FLOOR_RATIO = 3.0
@@ -222,17 +229,37 @@ def partner_rows(counts):
     return rows
 
 
+def given_partner_rows(purchases):
+    """partner_rows for purchases given as days before today (a list per partner): each partner buys
+    from its first purchase to its last, referrers drawn as in partner_rows."""
+    rng = random.Random(SEED + 1)
+    rows = []
+    for idx, days in enumerate(purchases):
+        start, end = (max(days), min(days)) if days else (rng.randint(0, YEARS_DAYS - 1),) * 2
+        referrer = rng.randrange(idx) if idx and rng.random() < REFERRED_SHARE else None
+        rows.append((idx, len(days), start, end, referrer))
+    return rows
+
+
+# Where the purchases' days come from: drawn uniformly in each partner's window (the default), or
+# given (generate_books' `purchases`, in the temporary table bench_purchase)
+DRAWN_DAYS = (
+    "%(today)s::date - (bp.end_back + floor(random() * (bp.start_back - bp.end_back + 1)))::int",
+    "bench_partner bp CROSS JOIN LATERAL generate_series(1, bp.n)",
+)
+GIVEN_DAYS = ("%(today)s::date - pu.back", "bench_partner bp JOIN bench_purchase pu ON pu.idx = bp.idx")
+
 GEN_ORDERS = """
 CREATE TEMP TABLE bench_order ON COMMIT DROP AS
 WITH raw AS (
     SELECT bp.pid, bp.name AS partner_name,
-           %(today)s::date - (bp.end_back + floor(random() * (bp.start_back - bp.end_back + 1)))::int AS day,
+           {day} AS day,
            floor(random() * 86400)::int AS sec,
            1 + floor(random() * %(nprod)s)::int AS prod,
            1 + floor(random() * 10)::int AS qty,
            random() AS r_refund, random() AS r_pay, random() AS r_direct, random() AS r_terms,
            floor(random() * 4)::int AS inv_lag, 1 + floor(random() * 60)::int AS refund_lag
-      FROM bench_partner bp CROSS JOIN LATERAL generate_series(1, bp.n)
+      FROM {source}
 ), dated AS (
     -- invoiced 0-3 days after the order: the last days' invoices may be dated after today (posted by
     -- hand, as Odoo allows); a credit note is posted on a day that has come (the wizard schedules later ones)
@@ -412,11 +439,23 @@ SELECT m.product_line_id, m.sol_id FROM bench_move m WHERE NOT m.direct
 ]
 
 
-def generate_books(dbname, partners, orders_per_partner, today, now):
-    """Write the books in one transaction (see the module docstring). Returns the partner facts."""
+def generate_books(dbname, partners, orders_per_partner, today, now, purchases=None, shares=None):
+    """Write the books in one transaction (see the module docstring). Returns the partner facts.
+
+    `purchases`: the days of each partner's purchases instead of drawn ones, as days before `today`
+    (a list per partner, one partner per list: `partners` and `orders_per_partner` are then not
+    used); bench/retention.py gives a purchase process with real churn this way. `shares`: other
+    shares of the books than this module's (keys as in `params` below: direct_share, refund_share,
+    partial_share, instalment_share, first_instalment, unpaid_recent, unpaid_old).
+    """
     started = time.monotonic()
-    counts = order_counts(partners, orders_per_partner)
-    rows = partner_rows(counts)
+    if purchases is None:
+        counts = order_counts(partners, orders_per_partner)
+        rows = partner_rows(counts)
+    else:
+        partners = len(purchases)
+        counts = [len(days) for days in purchases]
+        rows = given_partner_rows(purchases)
     conn = connect(dbname)
     cr = conn.cursor()
     cr.execute("SET LOCAL work_mem = '256MB'; SET LOCAL maintenance_work_mem = '1GB'; SELECT setseed(%s)", [0.42])
@@ -473,13 +512,21 @@ def generate_books(dbname, partners, orders_per_partner, today, now):
         buffer.write(f"{idx + 1}\t{partner_base + 1 + idx}\tBench Customer {idx + 1:06d}\t{n}\t{start}\t{end}\t{ref}\n")
     buffer.seek(0)
     cr.copy_from(buffer, "bench_partner")
+    if purchases is not None:
+        cr.execute("CREATE TEMP TABLE bench_purchase (idx int, back int) ON COMMIT DROP")
+        buffer = io.StringIO()
+        for idx, days in enumerate(purchases):
+            buffer.writelines(f"{idx + 1}\t{back}\n" for back in days)
+        buffer.seek(0)
+        cr.copy_from(buffer, "bench_purchase")
 
-    # drop the secondary indexes and foreign keys of the bulk tables, recreated after the inserts
+    # drop the secondary indexes and foreign keys of the bulk tables, recreated after the inserts (but
+    # res_partner's, see KEEP_INDEXES)
     cr.execute(
         """SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i
             WHERE i.indrelid = ANY(%s::regclass[]) AND NOT i.indisprimary
               AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)""",
-        [BULK_TABLES],
+        [[t for t in BULK_TABLES if t not in KEEP_INDEXES]],
     )
     indexes = cr.fetchall()
     cr.execute(
@@ -518,7 +565,11 @@ def generate_books(dbname, partners, orders_per_partner, today, now):
         "move_base": bases["account_move"],
         "aml_base": bases["account_move_line"],
     }
-    cr.execute(GEN_ORDERS, params)
+    unknown = set(shares or ()) - set(params)
+    assert not unknown, f"unknown shares {unknown}"
+    params.update(shares or {})
+    day, source = DRAWN_DAYS if purchases is None else GIVEN_DAYS
+    cr.execute(GEN_ORDERS.format(day=day, source=source), params)
     cr.execute(GEN_MOVES, params)
     for statement in INSERTS:
         cr.execute(statement, params)
@@ -557,10 +608,11 @@ def generate_books(dbname, partners, orders_per_partner, today, now):
                   pg_database_size(current_database())"""
     )
     n_orders, n_invoices, n_refunds, n_lines, size = cr.fetchone()
+    wait_for_indexes(cr)
     conn.close()
     buyers = sorted(n for n in counts if n)
     longest = max(range(partners), key=counts.__getitem__)
-    single = next(i for i, n in enumerate(counts) if n == 1)
+    single = next((i for i, n in enumerate(counts) if n == 1), longest)
     out(
         f"books: {fmt_int(partners)} partners ({sum(1 for n in counts if not n) / partners:.0%} without orders), "
         f"{fmt_int(n_orders)} confirmed orders, {fmt_int(n_invoices)} posted invoices, "
@@ -586,6 +638,33 @@ def generate_books(dbname, partners, orders_per_partner, today, now):
         "longest": (partner_base + 1 + longest, counts[longest]),
         "single": (partner_base + 1 + single, 1),
     }
+
+
+def wait_for_indexes(cr, timeout=1200):
+    """Wait until the indexes rebuilt on the bulk tables can be used (see KEEP_INDEXES): until no
+    session holds a snapshot older than their build. Says so, and for how long."""
+    query = """
+        SELECT i.indexrelid::regclass::text FROM pg_index i
+         WHERE i.indrelid = ANY(%s::regclass[]) AND i.indcheckxmin
+           AND i.xmin::text::bigint >= pg_snapshot_xmin(pg_current_snapshot())::text::bigint %% 4294967296"""
+    started = time.monotonic()
+    cr.execute(query, [BULK_TABLES])
+    waiting = [name for (name,) in cr.fetchall()]
+    if not waiting:
+        return
+    cr.execute(
+        "SELECT string_agg(DISTINCT datname, ', ') FROM pg_stat_activity WHERE backend_xmin IS NOT NULL"
+        " AND pid <> pg_backend_pid()"
+    )
+    out(
+        f"waiting for the sessions with older snapshots ({cr.fetchone()[0]}) to end: until then PostgreSQL may not use "
+        f"{len(waiting)} rebuilt indexes ({', '.join(waiting[:3])}...)"
+    )
+    while waiting and time.monotonic() - started < timeout:
+        time.sleep(5)
+        cr.execute(query, [BULK_TABLES])
+        waiting = [name for (name,) in cr.fetchall()]
+    out(f"  {'still not usable' if waiting else 'usable'} after {time.monotonic() - started:.0f} s")
 
 
 # ---------------------------------------------------------------------------------------------- measuring

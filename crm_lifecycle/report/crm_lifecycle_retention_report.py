@@ -92,13 +92,17 @@ invoiced AS (
      WHERE am.state = 'posted' AND am.move_type IN ('out_invoice', 'out_refund')
      GROUP BY 1, 2, 3
 ),
+arrived AS (
+    -- a join, not a NOT EXISTS in the FILTER: that one ran per invoiced month over all the events
+    SELECT DISTINCT company_id, pid, date_trunc('month', event_day)::date AS month
+      FROM events WHERE kind IN ('new', 'won_back')
+),
 revenue AS (
     SELECT i.company_id, i.month, sum(i.amount) AS revenue,
-           sum(i.amount) FILTER (WHERE NOT EXISTS (
-               SELECT 1 FROM events e WHERE e.company_id = i.company_id AND e.pid = i.pid
-                  AND e.kind IN ('new', 'won_back') AND date_trunc('month', e.event_day)::date = i.month
-           )) AS revenue_kept
-      FROM invoiced i GROUP BY 1, 2
+           sum(i.amount) FILTER (WHERE a.pid IS NULL) AS revenue_kept
+      FROM invoiced i
+      LEFT JOIN arrived a ON a.company_id = i.company_id AND a.pid = i.pid AND a.month = i.month
+     GROUP BY 1, 2
 ),
 lost AS (
     SELECT e.company_id, date_trunc('month', e.event_day)::date AS month, sum(i.amount) AS revenue_lost
