@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from markupsafe import Markup
 
-from odoo import _, api, fields, models
+from odoo import Command, _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
@@ -12,7 +12,7 @@ from .lifecycle_engine import engine_writes_allowed
 
 SALES_MANAGER = "sales_team.group_sale_manager"
 # written by the stale lead reassignment; a sales manager may reset them
-STALE_FIELDS = frozenset({"stale_reassign_count", "stale_reassigned_on"})
+STALE_FIELDS = frozenset({"stale_reassign_count", "stale_reassigned_on", "stale_user_ids"})
 # how a nurtured lead came back (the message that takes it out of the pool)
 NURTURE_EXITS = ("email", "activity", "stage")
 
@@ -106,6 +106,17 @@ class CrmLead(models.Model):
         readonly=True,
         groups="base.group_user",
         help="How many times the lead went to another member for want of follow-up.",
+    )
+    stale_user_ids = fields.Many2many(
+        "res.users",
+        "crm_lead_stale_user_rel",
+        "lead_id",
+        "user_id",
+        "Let it go stale",
+        copy=False,
+        readonly=True,
+        groups="base.group_user",
+        help="The salespeople it was taken from for want of follow-up: it does not go back to them.",
     )
     stale_reassigned_on = fields.Datetime(
         "Last stale reassignment",
@@ -285,8 +296,9 @@ class CrmLead(models.Model):
         ]
 
     def _lifecycle_reassign_stale(self):
-        """Give these stale leads to the next member of their team by its strategy (another member than
-        their owner, at work today, whose assignment domain takes the lead); a lead nobody may take stays.
+        """Give these stale leads to the next member of their team by its strategy (at work today, whose
+        assignment domain takes the lead, neither its owner nor anyone it was taken from before); a lead
+        nobody may take stays.
         The lead says why; its old and new owners (and the team leader, the last time) are notified."""
         moved = self.browse()
         for team, leads in self.grouped("team_id").items():
@@ -319,7 +331,14 @@ class CrmLead(models.Model):
         if last:
             note += " " + env._("It will not be reassigned again; the team leader is told.")
         self._track_set_log_message(Markup("<p>%s</p>") % note)
-        self.with_context(mail_auto_subscribe_no_notify=True).write({"user_id": new.id, "stale_reassign_count": count})
+        self.with_context(mail_auto_subscribe_no_notify=True).write(
+            {
+                "user_id": new.id,
+                "stale_reassign_count": count,
+                "stale_reassigned_on": fields.Datetime.now(),
+                "stale_user_ids": [Command.link(old.id)],
+            }
+        )
         partners = old.partner_id | new.partner_id
         if last and team.user_id:
             partners |= team.user_id.partner_id

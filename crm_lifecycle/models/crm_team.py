@@ -414,15 +414,17 @@ class CrmTeam(models.Model):
 
     def _lifecycle_pick_for_stale(self, leads):
         """{lead: member} for stale leads of this team: the next member by the team's strategy among
-        those at work today whose assignment domain takes the lead, never its current owner."""
+        those at work today whose assignment domain takes the lead, never its owner nor anyone it was
+        taken from before."""
         self.ensure_one()
         members, off_names = self._lifecycle_receivers()
         takes = {member.id: set(leads.filtered_domain(member._lifecycle_domain()).ids) for member in members}
-        owner_of = {member.id: member.user_id for member in members}
+        user_of = {member.id: member.user_id for member in members}
         allocator = self._lifecycle_allocator(members)
         picks = {}
         for lead in leads:
-            key = allocator.pick({k for k, ids in takes.items() if lead.id in ids and owner_of[k] != lead.user_id})
+            before = lead.user_id | lead.stale_user_ids
+            key = allocator.pick({k for k, ids in takes.items() if lead.id in ids and user_of[k] not in before})
             if key:
                 picks[lead] = members.browse(key)
         self._lifecycle_store_turns(members, allocator)

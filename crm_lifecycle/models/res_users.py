@@ -13,15 +13,27 @@ KINDS = ("leads", "opportunities", "customers", "complaints", "activities")
 class ResUsers(models.Model):
     _inherit = "res.users"
 
+    def action_archive(self):
+        # before Odoo's mail deletes the activities of the users archived: they go with the portfolio
+        self._lifecycle_leaving()._lifecycle_hand_over_all()
+        return super().action_archive()
+
     def write(self, vals):
-        leaving = self.filtered(lambda u: u.active and not u.share) if "active" in vals and not vals["active"] else None
+        leaving = self._lifecycle_leaving() if "active" in vals and not vals["active"] else None
         result = super().write(vals)
         if leaving:
-            # a salesperson who leaves leaves nothing behind: their portfolio goes to their team
-            for user in leaving:
-                user._lifecycle_hand_over(team=user.sale_team_id, automatic=True)
+            # a salesperson who leaves leaves nothing behind: their portfolio goes to their team, and
+            # they receive no lead any more
+            leaving._lifecycle_hand_over_all()
             leaving.sudo().crm_team_member_ids.write({"active": False})
         return result
+
+    def _lifecycle_leaving(self):
+        return self.filtered(lambda user: user.active and not user.share)
+
+    def _lifecycle_hand_over_all(self):
+        for user in self:
+            user._lifecycle_hand_over(team=user.sale_team_id, automatic=True)
 
     def action_open_portfolio_handover(self):
         self.ensure_one()
