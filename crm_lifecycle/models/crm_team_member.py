@@ -25,6 +25,7 @@ class CrmTeamMember(models.Model):
         "Working hours",
         compute="_compute_resource_calendar_id",
         inverse="_inverse_resource_calendar_id",
+        compute_sudo=True,
         help="The salesperson's working time (their resource in Odoo, which the Employees app shares). A member "
         "whose working hours or time off say they are off today receives no lead that day. Empty: always at work, "
         "unless on time off.",
@@ -32,9 +33,10 @@ class CrmTeamMember(models.Model):
     available_today = fields.Boolean(
         "At work today",
         compute="_compute_availability",
+        compute_sudo=True,
         help="Off today by their working hours, time off or a public holiday: the member receives no lead today.",
     )
-    off_reason = fields.Selection(OFF_SELECTION, "Off today", compute="_compute_availability")
+    off_reason = fields.Selection(OFF_SELECTION, "Off today", compute="_compute_availability", compute_sudo=True)
 
     # ------------------------------------------------------------------ working time
     def _lifecycle_resource(self):
