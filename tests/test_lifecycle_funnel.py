@@ -5,8 +5,8 @@ from odoo.tests import tagged
 
 from .common import AssignmentCase
 
-MEASURES = ["target_count:sum", "potential_count:sum", "opportunity_count:sum", "signed_count:sum"]
-RATES = ["potential_rate:avg", "opportunity_rate:avg", "signed_rate:avg", "conversion_rate:avg"]
+MEASURES = ("target_count:sum", "potential_count:sum", "opportunity_count:sum", "signed_count:sum")
+RATES = ("potential_rate:avg", "opportunity_rate:avg", "signed_rate:avg", "conversion_rate:avg")
 
 
 @tagged("post_install", "-at_install", "crm_lifecycle")
@@ -40,7 +40,7 @@ class TestLifecycleFunnel(AssignmentCase):
         Report = self.env["crm.lifecycle.funnel.report"]
         if user:
             Report = Report.with_user(user)
-        return Report._read_group([("team_id", "=", self.team.id), *domain], list(groupby), measures)
+        return Report._read_group([("team_id", "=", self.team.id), *domain], list(groupby), list(measures))
 
     def test_counts_each_lead_at_every_stage_it_reached(self):
         [counts] = self.funnel([("kind", "=", "lead"), ("user_id", "=", self.alice.id)])

@@ -79,7 +79,7 @@ class TestPortfolioHandover(AssignmentCase):
     def test_the_wizard_previews_then_hands_everything_to_one_person(self):
         held = self.portfolio_of(self.alice)
         action = self.alice.with_user(self.manager).action_open_portfolio_handover()
-        wizard = Form(self.env[action["res_model"]].with_user(self.manager).with_context(action["context"]))
+        wizard = Form(self.env[action["res_model"]].with_user(self.manager).with_context(**action["context"]))
         wizard.mode = "user"
         wizard.target_user_id = self.carol
         # the preview counts before anything moves
@@ -99,7 +99,7 @@ class TestPortfolioHandover(AssignmentCase):
         held = self.portfolio_of(self.carol)
         action = self.member_of[self.carol].with_user(self.manager).action_open_portfolio_handover()
         self.assertEqual(action["context"]["default_team_id"], self.team.id)
-        wizard = self.env["crm.portfolio.handover"].with_user(self.manager).with_context(action["context"]).create({})
+        wizard = self.env["crm.portfolio.handover"].with_user(self.manager).with_context(**action["context"]).create({})
         self.assertEqual((wizard.mode, wizard.team_id), ("team", self.team))
         wizard.action_hand_over()
         self.assertEqual(held["customers"].user_id, self.alice | self.bob)
