@@ -126,10 +126,11 @@ DECISIONS = {
         "assignment_working_time": (STAFF, NA),
     },
     # members: read by every internal user, of any company (Odoo's crm.team.member has no company rule), whether
-    # they are at work today included; their rotation and working hours set by sales managers
+    # they are at work today included; their rotation and working hours set by sales managers, of any company as
+    # Odoo's own member fields (assignment_max, assignment_domain)
     "crm.team.member": {
-        "assignment_turn": (STAFF | {OTHER_COMPANY}, MANAGERS),
-        "resource_calendar_id": (STAFF | {OTHER_COMPANY}, MANAGERS),
+        "assignment_turn": (STAFF | {OTHER_COMPANY}, MANAGERS | {OTHER_COMPANY}),
+        "resource_calendar_id": (STAFF | {OTHER_COMPANY}, MANAGERS | {OTHER_COMPANY}),
         "available_today": (STAFF | {OTHER_COMPANY}, NA),
         "off_reason": (STAFF | {OTHER_COMPANY}, NA),
     },
@@ -234,10 +235,11 @@ MODELS = {
                                        "write": None, "new": None},
     "crm.lifecycle.cohort.report": {"access": (MANAGERS, NOBODY, NOBODY, NOBODY), "fields": None,
                                     "write": None, "new": None},
-    # sales regions: every internal user reads them (leads and assignment domains show them), sales managers
-    # set them
+    # sales regions: shared by all companies (countries and states are); every internal user reads them (leads
+    # and assignment domains show them), sales managers of any company set them
     "crm.region": {
-        "access": (STAFF | {OTHER_COMPANY}, MANAGERS, MANAGERS, MANAGERS),
+        "access": (STAFF | {OTHER_COMPANY}, MANAGERS | {OTHER_COMPANY}, MANAGERS | {OTHER_COMPANY},
+                   MANAGERS | {OTHER_COMPANY}),
         "fields": ("name", "sequence", "active", "country_ids", "state_ids", *LOG_ACCESS),
         "write": "name",
         "new": lambda case: {"name": "Matrix region", "country_ids": [Command.set(case.env.ref("base.fr").ids)]},
@@ -427,7 +429,10 @@ class TestAccessMatrix(LifecycleCase):
 
     # ------------------------------------------------------------------ trying
     def _record(self, role, model):
-        return self.records["b" if role == PORTAL_B else "a"][model].with_user(self.users[role])
+        user = self.users[role]
+        record = self.records["b" if role == PORTAL_B else "a"][model].with_user(user)
+        # as a request of theirs would be: in their own companies (the test's env is in the test company only)
+        return record.with_context(allowed_company_ids=user.company_ids.ids) if role == OTHER_COMPANY else record
 
     def _attempt(self, operation):
         try:
