@@ -81,6 +81,8 @@ class TestPortfolioHandover(AssignmentCase):
         action = self.alice.with_user(self.manager).action_open_portfolio_handover()
         wizard = Form(self.env[action["res_model"]].with_user(self.manager).with_context(**action["context"]))
         wizard.mode = "user"
+        self.assertIn("Choose the person who takes the portfolio over.", wizard.preview, "not: nothing to hand over")
+        self.assertFalse(wizard.item_count)
         wizard.target_user_id = self.carol
         # the preview counts before anything moves
         preview = wizard.preview

@@ -37,7 +37,12 @@ class CrmPortfolioHandover(models.TransientModel):
         for wizard in self:
             wizard.item_count = 0
             wizard.preview = False
-            if not wizard.user_id or (wizard.mode == "user" and not wizard.target_user_id):
+            if not wizard.user_id:
+                continue
+            missing = wizard._missing_receiver()
+            if missing:
+                # what to choose first, rather than "Nothing to hand over"
+                wizard.preview = Markup("<p class='text-muted'>%s</p>") % missing
                 continue
             try:
                 plan = wizard.user_id._lifecycle_handover_plan(**wizard._plan_arguments(), preview=True)
@@ -47,6 +52,15 @@ class CrmPortfolioHandover(models.TransientModel):
             counts = self.env["res.users"]._lifecycle_plan_counts(plan)
             wizard.item_count = sum(row[kind] for row in counts.values() for kind in KINDS)
             wizard.preview = self.env["res.users"]._lifecycle_counts_table(counts) if counts else False
+
+    def _missing_receiver(self):
+        """What the user must still choose before the portfolio can go anywhere, or None."""
+        self.ensure_one()
+        if self.mode == "user" and not self.target_user_id:
+            return _("Choose the person who takes the portfolio over.")
+        if self.mode == "team" and not self.team_id:
+            return _("Choose the team whose members share the portfolio.")
+        return None
 
     def _plan_arguments(self):
         self.ensure_one()
@@ -58,15 +72,14 @@ class CrmPortfolioHandover(models.TransientModel):
         self.ensure_one()
         if not self.env.user.has_group(SALES_MANAGER):
             raise AccessError(_("Only sales managers hand over a salesperson's portfolio."))
+        missing = self._missing_receiver()
+        if missing:
+            raise UserError(missing)
         if self.mode == "user":
-            if not self.target_user_id:
-                raise UserError(_("Choose the person who takes the portfolio over."))
             if self.target_user_id == self.user_id:
                 raise UserError(_("%(user)s cannot hand their portfolio over to themselves.", user=self.user_id.name))
             if not self.target_user_id.active:
                 raise UserError(_("%(user)s is archived: choose an active user.", user=self.target_user_id.name))
-        elif not self.team_id:
-            raise UserError(_("Choose the team whose members share the portfolio."))
         counts = self.user_id._lifecycle_hand_over(**self._plan_arguments())
         moved = sum(row[kind] for row in counts.values() for kind in KINDS)
         return {
