@@ -187,3 +187,71 @@ class LifecycleCase(TransactionCase):
         """What the nightly run does for these partners (fresh rankings, then the engine)."""
         self.company._lifecycle_refresh_cutpoints()
         return self.env["res.partner"].union(*partners)._lifecycle_recompute()
+
+
+class AssignmentCase(LifecycleCase):
+    """A sales team of three salespeople of equal capacity (Alice, Bob, Carol: 90 leads a month, 3 a
+    day), whose team takes no lead without a team (its assignment domain matches nothing), so that
+    only the test's own leads are assigned."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.sellers = ()
+        cls.alice, cls.bob, cls.carol = (
+            cls.salesperson(login, name) for login, name in (("alice", "Alice"), ("bob", "Bob"), ("carol", "Carol"))
+        )
+        cls.team = cls.env["crm.team"].create(
+            {
+                "name": "Europe",
+                "company_id": cls.company.id,
+                "use_leads": True,
+                "use_opportunities": True,
+                "user_id": cls.manager.id,
+                "assignment_domain": "[('id', '=', 0)]",
+            }
+        )
+        cls.members = cls.env["crm.team.member"].create(
+            [{"crm_team_id": cls.team.id, "user_id": user.id, "assignment_max": 90} for user in cls.sellers]
+        )
+        cls.member_of = dict(zip(cls.sellers, cls.members, strict=True))
+
+    @classmethod
+    def salesperson(cls, login, name):
+        user = new_test_user(
+            cls.env,
+            login=f"leads_{login}",
+            name=name,
+            groups=f"base.group_user,{GROUP_SALESMAN}",
+            company_id=cls.company.id,
+            company_ids=[Command.set(cls.company.ids)],
+            tz="UTC",
+        )
+        cls.sellers = (*cls.sellers, user)
+        return user
+
+    def new_leads(self, count, team=None, **values):
+        """Unassigned leads of the team, as a web form or an import leaves them (in a request of its own:
+        the chatter tracks what happens to them afterwards)."""
+        leads = self.env["crm.lead"].create(
+            [
+                {"name": f"Lead {i}", "type": "lead", "team_id": (team or self.team).id, "user_id": False, **values}
+                for i in range(count)
+            ]
+        )
+        self.flush_tracking()
+        return leads
+
+    def assign(self, team=None):
+        """What a sales manager's Assign Leads on the team does."""
+        (team or self.team).with_user(self.manager)._action_assign_leads(force_quota=True, creation_delta_days=0)
+        self.flush_tracking()
+
+    def held(self, leads):
+        """{salesperson: how many of these leads they hold}."""
+        return {user: len(leads.filtered(lambda lead, user=user: lead.user_id == user)) for user in self.sellers}
+
+    def assignment_note(self, lead):
+        """The body of the lead's message that gave it its salesperson."""
+        message = lead.message_ids.filtered(lambda m: "user_id" in m.tracking_value_ids.field_id.mapped("name"))[:1]
+        return message.body or ""

@@ -73,6 +73,8 @@ PARTNER = {
     # complaints of the customer: who handles complaints
     "complaint_count": (COMPLAINT_DESK, NA),
     "complaint_rating_avg": (COMPLAINT_DESK, NA),
+    # what members' assignment rules read: a salesperson's input about the customer
+    "company_size": (STAFF, PARTNER_WRITERS),
 }  # fmt: skip
 DECISIONS = {
     "res.partner": PARTNER,
@@ -81,6 +83,17 @@ DECISIONS = {
         "partner_value_tier": (SALES, NA),
         "lifecycle_targeted": (SALES, SALES),
         "lifecycle_stage": (SALES, NOBODY),
+        # what assignment rules read, and the nurture pool: the salesperson's, on the leads the CRM lets them write
+        "industry_id": (SALES, SALES),
+        "company_size": (SALES, SALES),
+        "region_id": (SALES, SALES),
+        "nurture": (SALES, SALES),
+        "nurture_next_date": (SALES, SALES),
+        "nurture_plan_id": (SALES, SALES),
+        # written by the stale lead reassignment; a sales manager may reset them
+        "stale_reassign_count": (SALES, MANAGERS),
+        "stale_reassigned_on": (SALES, MANAGERS),
+        "stale_user_ids": (SALES, NA),
     },
     "sale.order": {"complaint_count": (COMPLAINT_DESK & SALES, NA)},
     "account.move": {
@@ -102,6 +115,24 @@ DECISIONS = {
         "complaint_default_user_id": (STAFF, {SALES_MANAGER, COMPLAINT_MANAGER}),
         "complaint_open_count": (STAFF - {INTERNAL}, NA),
         "complaint_rating_avg": (STAFF - {INTERNAL}, NA),
+        # the assignment and follow-up settings: read by every internal user of its company (Odoo's crm.team
+        # rights), set by sales managers only (not by complaints managers, who write the complaint settings)
+        "assignment_strategy": (STAFF, MANAGERS),
+        "assignment_mode": (STAFF, MANAGERS),
+        "stale_days": (STAFF, MANAGERS),
+        "stale_max_reassign": (STAFF, MANAGERS),
+        "nurture_plan_id": (STAFF, MANAGERS),
+        "nurture_interval_days": (STAFF, MANAGERS),
+        "assignment_working_time": (STAFF, NA),
+    },
+    # members: read by every internal user, of any company (Odoo's crm.team.member has no company rule), whether
+    # they are at work today included; their rotation and working hours set by sales managers, of any company as
+    # Odoo's own member fields (assignment_max, assignment_domain)
+    "crm.team.member": {
+        "assignment_turn": (STAFF | {OTHER_COMPANY}, MANAGERS | {OTHER_COMPANY}),
+        "resource_calendar_id": (STAFF | {OTHER_COMPANY}, MANAGERS | {OTHER_COMPANY}),
+        "available_today": (STAFF | {OTHER_COMPANY}, NA),
+        "off_reason": (STAFF | {OTHER_COMPANY}, NA),
     },
 }
 # res.company: the lifecycle rules, set by lifecycle managers; the rankings and models, computed
@@ -205,6 +236,18 @@ MODELS = {
     "crm.lifecycle.retention.report": {"access": (MANAGERS, NOBODY, NOBODY, NOBODY), "fields": None,
                                        "write": None, "new": None},
     "crm.lifecycle.cohort.report": {"access": (MANAGERS, NOBODY, NOBODY, NOBODY), "fields": None,
+                                    "write": None, "new": None},
+    # sales regions: shared by all companies (countries and states are); every internal user reads them (leads
+    # and assignment domains show them), sales managers of any company set them
+    "crm.region": {
+        "access": (STAFF | {OTHER_COMPANY}, MANAGERS | {OTHER_COMPANY}, MANAGERS | {OTHER_COMPANY},
+                   MANAGERS | {OTHER_COMPANY}),
+        "fields": ("name", "sequence", "active", "country_ids", "state_ids", *LOG_ACCESS),
+        "write": "name",
+        "new": lambda case: {"name": "Matrix region", "country_ids": [Command.set(case.env.ref("base.fr").ids)]},
+    },
+    # the funnel: read by salespeople within the leads' own rules
+    "crm.lifecycle.funnel.report": {"access": (SALES, NOBODY, NOBODY, NOBODY), "fields": None,
                                     "write": None, "new": None},
 }  # fmt: skip
 # the fields of own models that differ from their model's decision: (read, write)
@@ -320,6 +363,9 @@ class TestAccessMatrix(LifecycleCase):
             {"name": "Matrix birthday", "trigger": "birthday", "company_id": cls.company.id,
              "mail_template_id": cls.env.ref("crm_lifecycle.mail_template_care_birthday").id}
         )  # fmt: skip
+        region = cls.env["crm.region"].create(
+            {"name": "Matrix Region", "country_ids": [Command.set(cls.env.ref("base.be").ids)]}
+        )
         cls.records = {}
         for key, customer in (("a", cls.customer_a), ("b", cls.customer_b)):
             lead = cls.env["crm.lead"].create(
@@ -339,6 +385,8 @@ class TestAccessMatrix(LifecycleCase):
                 "account.move": invoice,
                 "res.company": cls.company,
                 "crm.team": team,
+                "crm.team.member": team.crm_team_member_ids,
+                "crm.region": region,
                 "crm.lost.reason": cls.env.ref("crm.lost_reason_1"),
                 "crm.ladder.history": customer.ladder_history_ids[:1],
                 "crm.lifecycle.run": cls.env["crm.lifecycle.run"]._for_job("ladder"),
@@ -364,6 +412,9 @@ class TestAccessMatrix(LifecycleCase):
             }
         cls.env.flush_all()
         cls.env.cr.flush()
+        for key in ("a", "b"):
+            lead = cls.records[key]["crm.lead"]
+            cls.records[key]["crm.lifecycle.funnel.report"] = cls.env["crm.lifecycle.funnel.report"].browse(2 * lead.id)
 
     @classmethod
     def _books(cls, customer):
@@ -380,7 +431,10 @@ class TestAccessMatrix(LifecycleCase):
 
     # ------------------------------------------------------------------ trying
     def _record(self, role, model):
-        return self.records["b" if role == PORTAL_B else "a"][model].with_user(self.users[role])
+        user = self.users[role]
+        record = self.records["b" if role == PORTAL_B else "a"][model].with_user(user)
+        # as a request of theirs would be: in their own companies (the test's env is in the test company only)
+        return record.with_context(allowed_company_ids=user.company_ids.ids) if role == OTHER_COMPANY else record
 
     def _attempt(self, operation):
         try:

@@ -23,6 +23,8 @@ COMPLAINT_USER = "crm_lifecycle.crm_lifecycle_group_complaint_user"
 COMPLAINT_MANAGER = "crm_lifecycle.crm_lifecycle_group_complaint_manager"
 PORTAL = "base.group_portal"
 SALESMAN = "sales_team.group_sale_salesman"
+SALES_MANAGER = "sales_team.group_sale_manager"
+INTERNAL = "base.group_user"
 EXPECTED_ACCESS = {
     # an audit trail: read by lifecycle users, written only by the computation and the override wizard
     "crm.ladder.history": {USER: "r", MANAGER: "r"},
@@ -50,6 +52,11 @@ EXPECTED_ACCESS = {
     # the company's retention figures: for managers
     "crm.lifecycle.retention.report": {MANAGER: "r"},
     "crm.lifecycle.cohort.report": {MANAGER: "r"},
+    # leads: the regions members' assignment rules read (every internal user reads them, sales managers set
+    # them); the portfolio handover is the sales managers'; the funnel is read within the leads' own rules
+    "crm.region": {INTERNAL: "r", SALES_MANAGER: "rwcu"},
+    "crm.portfolio.handover": {SALES_MANAGER: "rwcu"},
+    "crm.lifecycle.funnel.report": {SALESMAN: "r"},
 }
 
 

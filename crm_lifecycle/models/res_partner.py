@@ -2,6 +2,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
+from ..lib.assignment import COMPANY_SIZE_SELECTION
 from ..lib.churn import CHURN_REASON_SELECTION, RISK_LEVEL_SELECTION
 from ..lib.ladder import LADDER_SELECTION, LIFECYCLE_SELECTION, RELATIONSHIP_SELECTION, TIER_SELECTION
 from ..lib.reasons import (
@@ -291,11 +292,19 @@ class ResPartner(models.Model):
         groups="crm_lifecycle.crm_lifecycle_group_complaint_user",
     )
 
+    # --- lead assignment ---
+    company_size = fields.Selection(
+        COMPANY_SIZE_SELECTION,
+        "Company size",
+        groups=INTERNAL,
+        help="Employees of the company; its contacts show their company's. Assignment rules of sales teams can use it.",
+    )
+
     @api.model
     def _commercial_fields(self):
         # contacts show their company's rung, tier and stage (kept in sync like the VAT number; Odoo
-        # syncs them as superuser, the engine in SQL)
-        return [*super()._commercial_fields(), *SYNCED_COLUMNS]
+        # syncs them as superuser, the engine in SQL), and its size like its industry
+        return [*super()._commercial_fields(), *SYNCED_COLUMNS, "company_size"]
 
     @api.model
     def _read_group_orderby(self, order, groupby_terms, query):

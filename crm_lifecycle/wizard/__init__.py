@@ -4,4 +4,5 @@ from . import (
     crm_care_send,
     crm_complaint_review,
     crm_ladder_override,
+    crm_portfolio_handover,
 )
