@@ -206,7 +206,7 @@ class ResUsers(models.Model):
         """The counts of a plan as an HTML table: one row per receiver."""
         headers = {
             "leads": _("Leads"),
-            "opportunities": _("Opportunities"),
+            "opportunities": _("Open opportunities"),
             "customers": _("Customers"),
             "complaints": _("Complaints"),
             "activities": _("Activities"),

@@ -17,7 +17,7 @@ class CrmLifecycleFunnelReport(models.Model):
 
     kind = fields.Selection([("lead", "Leads"), ("partner", "Customers")], "Counted", readonly=True)
     lead_id = fields.Many2one("crm.lead", readonly=True)
-    partner_id = fields.Many2one("res.partner", "Customer", readonly=True)
+    partner_id = fields.Many2one("res.partner", "Customer company", readonly=True)
     date = fields.Datetime("Entered on", readonly=True, help="When the lead or the customer was created.")
     company_id = fields.Many2one("res.company", readonly=True)
     team_id = fields.Many2one(
@@ -25,11 +25,11 @@ class CrmLifecycleFunnelReport(models.Model):
     )
     user_id = fields.Many2one("res.users", "Salesperson", readonly=True)
     source_id = fields.Many2one("utm.source", readonly=True, help="A customer's is the source of their first lead.")
-    medium_id = fields.Many2one("utm.medium", readonly=True)
+    medium_id = fields.Many2one("utm.medium", "Marketing medium", readonly=True)
     campaign_id = fields.Many2one("utm.campaign", readonly=True)
     lifecycle_stage = fields.Selection(LIFECYCLE_SELECTION, "Lifecycle stage", readonly=True)
     nurture = fields.Boolean("In the nurture pool", readonly=True)
-    lost = fields.Boolean(readonly=True, help="Lost leads count too, as far as they went.")
+    lost = fields.Boolean("Lost lead", readonly=True, help="Lost leads count too, as far as they went.")
     # measures: reached at least this stage
     target_count = fields.Integer(
         "Targets", readonly=True, aggregator="sum", help="Everything that entered the funnel."
