@@ -36,8 +36,10 @@ def create(cr, table, query, indexes):
     """(Re)create the materialized view `table` of `query`, populated, with a unique index on id (a
     refresh may then be concurrent) and `indexes` ({name suffix: columns}) for its reads.
 
-    The previous releases made it a plain view; Odoo 18's drop_view_if_exists drops either kind.
+    The previous releases made it a plain view; Odoo 18's drop_view_if_exists drops either kind. A
+    refresh under way is waited for; those that start meanwhile skip (the view is new).
     """
+    cr.execute(SQL("SELECT pg_advisory_xact_lock(%s)", REFRESH_LOCK))
     sql.drop_view_if_exists(cr, table)
     with _work_mem(cr):
         cr.execute(SQL("CREATE MATERIALIZED VIEW %s AS (%s)", SQL.identifier(table), query))
