@@ -321,6 +321,7 @@ class TestRetentionReports(RetentionCase):
         self.env.cr.execute("SET LOCAL lock_timeout = '20s'")  # a reader blocked by the other refresh fails
         other = sql_db.db_connect(self.env.cr.dbname).cursor()
         try:
+            other.execute("SET LOCAL statement_timeout = '60s'")
             self.assertTrue(materialized.refresh(other, tables), "another transaction refreshes them, still open")
             self.assertIs(Retention._refresh_reports(), False, "skipped")
             self.nightly_run()
