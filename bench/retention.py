@@ -31,6 +31,9 @@ generator; 90% of those older than 10 days closed, half of those rated 1-5):
   one batch's figures query for the retention's share inside it (the gaps between purchases,
   the last contact);
 - `_fit` alone, three times (the pass-1 statistics of one company);
+- THE REFRESH of the stored reports (retention and cohorts are materialized views, refreshed at
+  the end of the nightly run): each view's, then both as the run's end does (the nightly cost added;
+  also timed inside the run above);
 - THE REPORTS, each read the way the web client reads it, as the administrator (record rules
   applied): a pivot sends one read_group (lazy=False) per pair of its row and column groupby
   prefixes (4 for a row and a column), a graph one. Timed three times each (the first, then
@@ -60,7 +63,7 @@ Options: `--partners N` (100000), `--orders-per-partner` (10), `--backtest-custo
 `--seed`, `--skip-backtest`, `--backtest-only`, `--db`, `--keep` (keep the databases),
 `--profile` (cProfile of the next night's run), `--report-repeat` (3), `--report-timeout` (seconds per
 query, 120: a report's query still running then is cancelled and counted as that long),
-`--reports-on DB` (only the reports, on a database of part 1 kept with `--keep`).
+`--reports-on DB` (only the refresh and the reports, on a database of part 1 kept with `--keep`).
 Environment: CRM_LIFECYCLE_CONF, CRM_LIFECYCLE_BASE_DB, ODOO_PATH (see benchlib.py).
 """
 
@@ -157,6 +160,7 @@ def instrument(env, counter):
 
     timer = MethodTimer(counter)
     engine, retention = type(env["crm.lifecycle.engine"]), type(env["crm.lifecycle.retention"])
+    reports = type(env["crm.lifecycle.retention.report"])
     for owner, name, label in (
         (engine, "_read_current", "engine: read the stored values"),
         (engine, "_read_figures", "engine: figures query (with the retention's figures)"),
@@ -169,6 +173,7 @@ def instrument(env, counter):
         (retention, "_churn_values", "  of which _churn_values (risk, churn, reason)"),
         (retention, "_model_values", "  of which _model_values (RFM, P(alive), LTV)"),
         (retention, "_after_write", "retention: _after_write (warnings, won back)"),
+        (reports, "_refresh_reports", "reports: refresh, at the run's end (retention, cohorts)"),
     ):
         timer.wrap(owner, name, label)
     return timer
@@ -579,7 +584,36 @@ def part1(args, results):
         drop_db(args.db)
 
 
+def time_refresh(env):
+    """Seconds of refreshing each stored report (a materialized view, retention.report
+    `_refresh_reports`: the cost the nightly run's end adds), each committed, then of both as the
+    run's end refreshes them."""
+    from odoo.addons.crm_lifecycle.report import materialized
+
+    seconds = {}
+    for name in materialized.REPORT_MODELS:
+        started = clock()
+        materialized.refresh(env.cr, [env[name]._table])
+        env.cr.commit()  # pylint: disable=invalid-commit
+        seconds[name] = clock() - started
+    started = clock()
+    refreshed = env["crm.lifecycle.retention.report"]._refresh_reports()
+    env.cr.commit()  # pylint: disable=invalid-commit
+    seconds["both"] = clock() - started
+    assert refreshed, "another transaction was refreshing the reports"
+    return seconds
+
+
 def measure_reports(env, args, results):
+    from odoo.addons.crm_lifecycle.report import materialized
+
+    refresh = results["refresh"] = time_refresh(env)
+    out(
+        f"REFRESH of the stored reports (materialized views, work_mem {materialized.REFRESH_WORK_MEM} for it): "
+        f"retention {refresh['crm.lifecycle.retention.report']:.2f} s, cohorts "
+        f"{refresh['crm.lifecycle.cohort.report']:.2f} s; both, as the nightly run's end does: "
+        f"{refresh['both']:.2f} s (the cost added to the nightly run)"
+    )
     reports = time_reports(env, args.report_repeat, args.report_timeout)
     results["reports"] = reports
     out(
@@ -801,6 +835,16 @@ def summary(results):
                 night["seconds"] <= TARGET_RECOMPUTE_SECONDS,
                 f"{night['seconds']:.1f} s, retention's part {night['retention']:.1f} s, "
                 f"{fmt_int(night['queries'])} queries, RSS growth {mib(night['rss_growth'])}",
+            )
+        )
+    if "refresh" in results:
+        refresh = results["refresh"]
+        rows.append(
+            (
+                "(figures) refresh of the retention and cohort reports, added to the nightly run",
+                None,
+                f"{refresh['both']:.2f} s (retention {refresh['crm.lifecycle.retention.report']:.2f} s, "
+                f"cohorts {refresh['crm.lifecycle.cohort.report']:.2f} s)",
             )
         )
     for (report, view), (first, best, *_rest, timed_out) in results.get("reports", {}).items():

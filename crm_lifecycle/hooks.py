@@ -2,10 +2,11 @@ from odoo.tools import SQL
 
 from .models.account_move import MOVE_INDEX, OLD_MOVE_INDEXES
 from .models.sale_order import ORDER_INDEX
+from .report import materialized
 
 
 def uninstall_hook(env):
-    """Remove what would stop Odoo's cleanup of the addon's data.
+    """Remove what would stop Odoo's cleanup of the addon's data, and what it would leave behind.
 
     Complaints point to their stages with ondelete=restrict, so Odoo could not remove the stages:
     they go first (their table goes with the model anyway; unlink also removes their messages,
@@ -17,6 +18,8 @@ def uninstall_hook(env):
     point to, nor a posted entry. Only partners that are this addon's demo records are touched.
     """
     env["crm.complaint"].with_context(active_test=False).search([]).unlink()
+    # Odoo drops the plain views of _auto = False models, not materialized ones (ir.model _drop_table)
+    materialized.drop(env.cr, [env[name]._table for name in materialized.REPORT_MODELS])
     # the indexes the addon put on Odoo's tables (init() of account.move and sale.order)
     for index in (MOVE_INDEX, *OLD_MOVE_INDEXES, ORDER_INDEX):
         env.cr.execute(SQL("DROP INDEX IF EXISTS %s", SQL.identifier(index)))

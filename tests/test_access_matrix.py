@@ -378,6 +378,7 @@ class TestAccessMatrix(LifecycleCase):
             )  # fmt: skip
             log = cls.env["crm.care.log"].sudo()._claim([(rule, customer.id, date(2027, 1, 1), "email", "sent",
                                                           False)], date(2027, 1, 1))  # fmt: skip
+            cls.env["crm.lifecycle.retention.report"]._refresh_reports()  # stored: as the nightly run does
             cls.records[key] = {
                 "res.partner": customer,
                 "crm.lead": lead,

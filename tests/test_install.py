@@ -140,6 +140,12 @@ scratch_db = pytest.fixture(scratch_database)
 
 OWN_INDEXES = ("account_move_crm_lifecycle_partner_index_v2", "sale_order_crm_lifecycle_partner_index")
 CUSTOMER_MOVES = "state = 'posted' AND move_type IN ('out_invoice', 'out_refund')"
+REPORT_VIEWS = (
+    "SELECT c.relname, c.relkind, c.relispopulated,"
+    " EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisunique)"
+    " FROM pg_class c WHERE c.relname IN ('crm_lifecycle_retention_report', 'crm_lifecycle_cohort_report')"
+    " ORDER BY c.relname"
+)
 DASHBOARD_COUNT = "SELECT count(*) FROM spreadsheet_dashboard WHERE name->>'en_US' = 'Customer Lifecycle'"
 
 
@@ -168,6 +174,11 @@ def test_install_uninstall_reinstall(scratch_db, tmp_path):
     demo_partners = _query(db, "SELECT count(*) FROM res_partner WHERE name = 'Golden Gate Manufacturing'")
     assert demo_partners == [(1,)], "the demo customers are installed"
     assert _query(db, DASHBOARD_COUNT) == [(1,)], "the Customer Lifecycle dashboard is in the Dashboards app"
+    # the retention and cohort reports are stored, with the unique index a concurrent refresh needs
+    assert _query(db, REPORT_VIEWS) == [
+        ("crm_lifecycle_cohort_report", "m", True, True),
+        ("crm_lifecycle_retention_report", "m", True, True),
+    ]
 
     own_models = [
         r[0]
@@ -211,6 +222,7 @@ def test_install_uninstall_reinstall(scratch_db, tmp_path):
     assert own_models and own_columns
     assert _query(db, "SELECT count(*) FROM ir_ui_view WHERE arch_fs LIKE 'crm_lifecycle/%%'") == [(0,)]
     assert _query(db, "SELECT count(*) FROM pg_class WHERE relname = ANY(%s)", (list(OWN_INDEXES),)) == [(0,)]
+    assert _query(db, REPORT_VIEWS) == [], "the reports' materialized views go too"
     for model in own_models:
         table = model.replace(".", "_")
         assert _query(db, "SELECT to_regclass(%s)", (table,)) == [(None,)], f"table {table} left behind"

@@ -8,12 +8,13 @@ import numpy as np
 from dateutil.relativedelta import relativedelta
 from freezegun import freeze_time
 
-from odoo import fields
+from odoo import fields, sql_db
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 from odoo.tools.safe_eval import safe_eval
 
 from odoo.addons.crm_lifecycle.lib import bgnbd, rfm
+from odoo.addons.crm_lifecycle.report import materialized
 
 from .common import LifecycleCase
 
@@ -252,6 +253,13 @@ class TestRetentionReports(RetentionCase):
     def month(self, months_ago):
         return (self.today - relativedelta(months=months_ago)).replace(day=1)
 
+    def nightly_run(self):
+        """The nightly run, from its first batch to its end, as the cron runner calls it."""
+        engine = self.env["crm.lifecycle.engine"]
+        self.env["crm.lifecycle.run"]._for_job("ladder")._restart()
+        while engine._cron_recompute():
+            pass
+
     def test_a_cohort_shows_every_month_including_those_nobody_bought_in(self):
         """Two customers first buy five months ago; one buys again two months later, then neither."""
         start = self.month(5)
@@ -260,6 +268,7 @@ class TestRetentionReports(RetentionCase):
         self.order(again, on=start + timedelta(days=2))
         self.order(again, on=self.month(3) + timedelta(days=2))
         self.order(once, on=start + timedelta(days=2))
+        self.env["crm.lifecycle.retention.report"]._refresh_reports()  # as the nightly run does
         rows = self.env["crm.lifecycle.cohort.report"].search(
             [("company_id", "=", self.company.id), ("cohort", "=", start)], order="months_after"
         )
@@ -276,9 +285,50 @@ class TestRetentionReports(RetentionCase):
         early = self.customer("Retention Early")
         self.order(early, on=self.month(5) + timedelta(days=2))
         self.order(early, on=self.month(4) + timedelta(days=2))
+        self.env["crm.lifecycle.retention.report"]._refresh_reports()  # as the nightly run does
         domain = [("company_id", "=", self.company.id), ("month", ">=", self.month(4)), ("month", "<=", self.month(3))]
         Report = self.env["crm.lifecycle.retention.report"]
         months = Report.search(domain)
         self.assertEqual(months.mapped("active_start"), [1, 1], "the same customer at the start of both months")
         total = Report.read_group(domain, ["active_start", "retained_count", "new_count"], [])[0]
         self.assertEqual((total["active_start"], total["retained_count"]), (1, 1), "one customer, not two")
+
+    def test_the_reports_show_the_books_as_of_the_end_of_the_last_nightly_run(self):
+        start = self.month(7)
+        partner = self.customer("Cohort Nightly")
+        self.order(partner, on=start + timedelta(days=2))
+        self.order(partner, on=self.month(6) + timedelta(days=2))
+        Cohorts, Retention = self.env["crm.lifecycle.cohort.report"], self.env["crm.lifecycle.retention.report"]
+        cohort = [("company_id", "=", self.company.id), ("cohort", "=", start)]
+        months = [("company_id", "=", self.company.id), ("month", "=", start)]
+        self.assertFalse(Cohorts.search(cohort), "stored: not before the nightly run")
+        engine = self.env["crm.lifecycle.engine"]
+        self.env["crm.lifecycle.run"]._for_job("ladder")._restart()
+        self.assertTrue(engine._cron_recompute(batch_size=1), "the run has more batches")
+        self.assertFalse(Cohorts.search(cohort), "nor after a batch that is not the last")
+        while engine._cron_recompute():
+            pass
+        rows = Cohorts.search(cohort, order="months_after")
+        self.assertEqual(rows.mapped("active_count"), [1, 1, 0, 0, 0, 0, 0, 0])
+        self.assertEqual(Retention.search(months).new_count, 1)
+
+    def test_a_refresh_while_another_runs_is_skipped_and_the_nightly_run_ends(self):
+        partner = self.customer("Retention Meanwhile")
+        self.order(partner, on=self.month(6) + timedelta(days=2))
+        Retention = self.env["crm.lifecycle.retention.report"]
+        months = [("company_id", "=", self.company.id), ("month", "=", self.month(6))]
+        tables = [self.env[name]._table for name in materialized.REPORT_MODELS]
+        self.env.cr.execute("SET LOCAL lock_timeout = '20s'")  # a reader blocked by the other refresh fails
+        other = sql_db.db_connect(self.env.cr.dbname).cursor()
+        try:
+            other.execute("SET LOCAL statement_timeout = '60s'")
+            self.assertTrue(materialized.refresh(other, tables), "another transaction refreshes them, still open")
+            self.assertIs(Retention._refresh_reports(), False, "skipped")
+            self.nightly_run()
+            self.assertFalse(self.env["crm.lifecycle.run"]._for_job("ladder").cursor, "the run ended")
+            self.assertFalse(Retention.search(months), "read meanwhile: the figures of the refresh before")
+        finally:
+            other.rollback()
+            other.close()
+        self.assertIs(Retention._refresh_reports(), True)
+        self.assertEqual(Retention.search(months).new_count, 1)

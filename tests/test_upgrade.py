@@ -38,6 +38,10 @@ COMPLAINTS = (
     "SELECT id, name, subject, partner_id, stage_id, severity, sla_status, review_state, user_id, team_id,"
     " resolved_date, response_deadline FROM crm_complaint ORDER BY id"
 )
+REPORT_KINDS = (
+    "SELECT relname, relkind FROM pg_class"
+    " WHERE relname IN ('crm_lifecycle_retention_report', 'crm_lifecycle_cohort_report') ORDER BY relname"
+)
 HISTORY = "SELECT partner_id, from_stage, to_stage, date, source FROM crm_ladder_history ORDER BY id"
 
 
@@ -71,6 +75,10 @@ def test_upgrade_from_the_previous_release_keeps_rungs_locks_reasons_and_complai
         odoo_run(["-d", db, "-u", "crm_lifecycle", "--stop-after-init"], tmp_path / "upgrade.log")
         assert query(db, "SELECT latest_version FROM ir_module_module WHERE name = 'crm_lifecycle'") == [
             ("18.0.1.1.0",)
+        ]
+        assert query(db, REPORT_KINDS) == [
+            ("crm_lifecycle_cohort_report", "m"),
+            ("crm_lifecycle_retention_report", "m"),
         ]
         assert query(db, PARTNERS) == partners, "every rung, lock and manager's reason"
         assert query(db, COMPLAINTS) == complaints, "every complaint"

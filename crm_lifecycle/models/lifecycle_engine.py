@@ -13,11 +13,13 @@ written at all. Nothing here writes a rung any other way, and nothing else write
 
 import gc
 import json
+import logging
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import fields as dataclass_fields
 from datetime import datetime, time, timedelta
 
+import psycopg2
 from markupsafe import Markup
 from psycopg2.extensions import TransactionRollbackError
 
@@ -30,6 +32,8 @@ from ..lib.guard import WriteGuard
 from ..lib.ladder import CUT_FRACTIONS, Figures, classify
 from .crm_ladder_history import ladder_direction
 from .lifecycle_retention import RETENTION_COLUMNS
+
+_logger = logging.getLogger(__name__)
 
 # Commercial partners: companies, and individuals who do not belong to a company.
 COMMERCIAL_DOMAIN = ["|", ("is_company", "=", True), ("parent_id", "=", False)]
@@ -148,7 +152,8 @@ class CrmLifecycleEngine(models.AbstractModel):
     @api.model
     def action_recompute_all(self):
         """Recompute every customer now, in the background: a new nightly run (ranking first), with
-        its progress in the scheduled action. A run under way starts over."""
+        its progress in the scheduled action. A run under way starts over. Its end refreshes the
+        retention and cohort reports, as every nightly run's does."""
         if not self.env.user.has_group("crm_lifecycle.crm_lifecycle_group_manager"):
             raise AccessError(self.env._("Only Customer Lifecycle managers can recompute every customer."))
         self.env["crm.lifecycle.run"]._for_job("ladder")._restart()
@@ -812,6 +817,9 @@ RETURNING partner_id, id
         first. A batch that meets a concurrent update of one of its partners (a prompt update, a
         manager's recompute, committed after the batch began) is rolled back and run again a few
         seconds later, from the same position, on the books as they are then.
+
+        The run's last batch then refreshes the retention and cohort reports
+        (crm.lifecycle.retention.report `_refresh_reports`).
         """
         run = self.env["crm.lifecycle.run"]._for_job("ladder")
         if not run._lock():
@@ -827,8 +835,19 @@ RETURNING partner_id, id
                 cron._trigger(fields.Datetime.now() + RETRY_AFTER)
             self.env["ir.cron"]._notify_progress(done=0, remaining=max(run.remaining, 1))
             return max(run.remaining, 1)
+        if not remaining:
+            self._refresh_reports_after_run()
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         return remaining
+
+    def _refresh_reports_after_run(self):
+        # a refresh that fails must not undo the run's last batch: the run would never end, each call
+        # of the cron doing that batch again (the reports keep the figures of the last refresh)
+        try:
+            with self.env.cr.savepoint():
+                self.env["crm.lifecycle.retention.report"]._refresh_reports()
+        except psycopg2.Error:
+            _logger.exception("The retention and cohort reports could not be refreshed after the nightly run")
 
     def _run_batch(self, run, batch_size):
         Partner = self.env["res.partner"].sudo()

@@ -1,12 +1,14 @@
-from odoo import fields, models, tools
+from odoo import fields, models
 from odoo.tools import SQL
 
+from . import materialized
 from .crm_lifecycle_purchases import PURCHASE_DAYS
 
 
 class CrmLifecycleCohortReport(models.Model):
     """Cohorts by month of first purchase: of the customers who first bought in a month, the share who
-    bought again N months later (0 in the months when none of them did)."""
+    bought again N months later (0 in the months when none of them did). Stored: the figures are those
+    of the last nightly run."""
 
     _name = "crm.lifecycle.cohort.report"
     _description = "Customer cohorts by month of first purchase"
@@ -65,5 +67,7 @@ SELECT row_number() OVER (ORDER BY g.company_id, g.cohort, g.months_after) AS id
         )
 
     def init(self):
-        tools.drop_view_if_exists(self.env.cr, self._table)
-        self.env.cr.execute(SQL("CREATE OR REPLACE VIEW %s AS (%s)", SQL.identifier(self._table), self._query()))
+        # stored, refreshed at the end of the nightly run (retention report `_refresh_reports`)
+        materialized.create(
+            self.env.cr, self._table, self._query(), {"company_cohort": ["company_id", "cohort", "months_after"]}
+        )

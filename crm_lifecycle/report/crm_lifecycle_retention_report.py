@@ -1,6 +1,7 @@
-from odoo import fields, models, tools
+from odoo import api, fields, models
 from odoo.tools import SQL
 
+from . import materialized
 from .crm_lifecycle_purchases import PURCHASE_DAYS
 
 
@@ -8,7 +9,7 @@ class CrmLifecycleRetentionReport(models.Model):
     """Retention and churn per month and company: customers active at the start of the month (they
     bought within the churn period before it), new, won back and churned during it, the rates, and
     the revenue kept and lost. Churned: no purchase for the company's churn period (a year by default),
-    counted in the month the period ran out."""
+    counted in the month the period ran out. Stored: the figures are those of the last nightly run."""
 
     _name = "crm.lifecycle.retention.report"
     _description = "Retention and churn per month"
@@ -126,6 +127,19 @@ SELECT row_number() OVER (ORDER BY c.company_id, c.month) AS id, c.company_id, c
             days=PURCHASE_DAYS,
         )
 
+    @api.model
+    def _refresh_reports(self):
+        """Store the retention and cohort reports again from the books as they are now (both are
+        materialized views, see materialized.py): at the end of the nightly run; the install and
+        every upgrade create them anew. Returns False, having done nothing, when another
+        transaction is refreshing them."""
+        self.env.flush_all()  # the views read the books through SQL
+        reports = [self.env[name] for name in materialized.REPORT_MODELS]
+        done = materialized.refresh(self.env.cr, [report._table for report in reports])
+        for report in reports:
+            report.invalidate_model()
+        return done
+
     def init(self):
-        tools.drop_view_if_exists(self.env.cr, self._table)
-        self.env.cr.execute(SQL("CREATE OR REPLACE VIEW %s AS (%s)", SQL.identifier(self._table), self._query()))
+        # stored, refreshed at the end of the nightly run (retention report `_refresh_reports`)
+        materialized.create(self.env.cr, self._table, self._query(), {"company_month": ["company_id", "month"]})
