@@ -1,5 +1,5 @@
 """The retention and cohort reports are materialized views of their queries, refreshed at the end of
-the nightly run (crm.lifecycle.engine `_refresh_reports`).
+the nightly run (crm.lifecycle.retention.report `_refresh_reports`).
 
 Their queries read every purchase day of the books: at 100,000 customers and 1,000,000 orders a
 DISTINCT and window functions over 900,000 rows, over 60 s per read in PostgreSQL's default work_mem.
