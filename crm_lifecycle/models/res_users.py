@@ -16,7 +16,8 @@ class ResUsers(models.Model):
     def action_archive(self):
         # before Odoo's mail deletes the activities of the users archived: they go with the portfolio
         self._lifecycle_leaving()._lifecycle_hand_over_all()
-        return super().action_archive()
+        # Odoo's action_archive writes active: the portfolio is not looked for a second time there
+        return super(ResUsers, self.with_context(lifecycle_handed_over=True)).action_archive()
 
     def write(self, vals):
         leaving = self._lifecycle_leaving() if "active" in vals and not vals["active"] else None
@@ -24,7 +25,8 @@ class ResUsers(models.Model):
         if leaving:
             # a salesperson who leaves leaves nothing behind: their portfolio goes to their team, and
             # they receive no lead any more
-            leaving._lifecycle_hand_over_all()
+            if not self.env.context.get("lifecycle_handed_over"):
+                leaving._lifecycle_hand_over_all()
             leaving.sudo().crm_team_member_ids.write({"active": False})
         return result
 
